@@ -1,0 +1,249 @@
+"""Typed models that cross a boundary: REST bodies, SDK return values, panel types.
+
+ORM rows never leave ``workbench.store``; services convert them to these.
+The labextension's TypeScript types are generated from this module
+(``python -m workbench.models`` writes the JSON Schema), and CI fails when the
+generated file is stale.
+
+Times are integer milliseconds since the epoch (UTC), as in MLflow.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    # Non-finite metric values travel as "NaN"/"Infinity": JSON has no literal for them.
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")
+
+
+class RunStatus(str, Enum):
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+
+class User(_Model):
+    id: int
+    name: str
+    is_admin: bool = False
+    teams: list[str] = Field(default_factory=list)
+
+
+class Experiment(_Model):
+    id: int
+    name: str
+    owner: str
+    created_at: int
+    run_count: int = 0
+    active_run_count: int = 0
+    last_run_at: int | None = None
+
+
+class ExperimentCreate(_Model):
+    name: str
+    exist_ok: bool = False
+    """Return the existing experiment of that name instead of failing (``wb.set_experiment``)."""
+
+
+class Metric(_Model):
+    key: str
+    value: float
+    step: int = 0
+    timestamp: int
+
+
+class Param(_Model):
+    key: str
+    value: str
+
+
+class Tag(_Model):
+    key: str
+    value: str
+
+
+class RunInfo(_Model):
+    run_id: str
+    experiment_id: int
+    name: str
+    status: RunStatus
+    start_time: int
+    end_time: int | None = None
+    user: str
+    notebook_path: str | None = None
+    git_commit: str | None = None
+    kernel_id: str | None = None
+
+
+class RunData(_Model):
+    params: dict[str, str] = Field(default_factory=dict)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    """Latest value of each metric."""
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class DatasetInput(_Model):
+    name: str
+    digest: str
+    version: int
+    num_rows: int
+    num_columns: int
+    schema_: dict[str, str] = Field(alias="schema")
+    source: str | None = None
+    context: str | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, ser_json_inf_nan="strings")
+
+
+class Run(_Model):
+    """A run as MLflow users know it: ``run.info``, ``run.data``; ``run.id`` for short."""
+
+    info: RunInfo
+    data: RunData
+    datasets: list[DatasetInput] = Field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.info.run_id
+
+
+class RunEnvironment(_Model):
+    """What it takes to reproduce a run: where its code came from and what it ran with."""
+
+    notebook_path: str | None = None
+    git_commit: str | None = None
+    python_version: str | None = None
+    packages: dict[str, str] = Field(default_factory=dict)
+    source: str | None = None
+    """Snapshot of the notebook (ipynb JSON) or script text at run start."""
+
+
+class RunCreate(_Model):
+    experiment_id: int
+    name: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    start_time: int | None = None
+    kernel_id: str | None = None
+    environment: RunEnvironment | None = None
+
+
+class RunUpdate(_Model):
+    status: RunStatus | None = None
+    end_time: int | None = None
+    name: str | None = None
+
+
+class MetricPoint(_Model):
+    key: str
+    value: float
+    step: int = 0
+    timestamp: int
+
+
+class LogBatch(_Model):
+    """Everything the SDK buffered for one run, sent in one request."""
+
+    metrics: list[MetricPoint] = Field(default_factory=list)
+    params: list[Param] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
+    heartbeat: bool = False
+
+
+class DatasetLog(_Model):
+    """A dataset a run used, described by content (the SDK hashes the data itself)."""
+
+    name: str
+    digest: str
+    num_rows: int = Field(ge=0)
+    num_columns: int = Field(ge=0)
+    schema_: dict[str, str] = Field(alias="schema", default_factory=dict)
+    source: str | None = None
+    context: str | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, ser_json_inf_nan="strings")
+
+
+class Artifact(_Model):
+    path: str
+    size: int
+    is_dir: bool = False
+    media_type: str | None = None
+
+
+class RunsQuery(_Model):
+    """A page of runs: the runs table and ``search_runs`` both use it."""
+
+    experiment_ids: list[int] = Field(default_factory=list)
+    filter: str = ""
+    order_by: list[str] = Field(default_factory=list)
+    max_results: int = 1000
+    offset: int = 0
+    include_total: bool = True
+
+
+class RunsPage(_Model):
+    runs: list[Run]
+    total: int | None = None
+    offset: int = 0
+    param_keys: list[str] = Field(default_factory=list)
+    metric_keys: list[str] = Field(default_factory=list)
+    tag_keys: list[str] = Field(default_factory=list)
+
+
+class MetricHistory(_Model):
+    run_id: str
+    key: str
+    points: list[MetricPoint]
+
+
+class TokenCreated(_Model):
+    token: str
+    """The secret, shown once."""
+    id: int
+    name: str
+
+
+class ErrorBody(_Model):
+    error: str
+    message: str
+
+
+# Models the panel uses; their JSON Schema is the source of labextension/src/models.ts.
+PANEL_MODELS: tuple[type[BaseModel], ...] = (
+    User,
+    Experiment,
+    ExperimentCreate,
+    RunInfo,
+    RunData,
+    Run,
+    RunEnvironment,
+    DatasetInput,
+    Artifact,
+    RunsPage,
+    MetricPoint,
+    MetricHistory,
+    ErrorBody,
+)
+
+
+def panel_json_schema() -> dict[str, Any]:
+    """One JSON Schema document with every panel model under ``$defs``."""
+    defs: dict[str, Any] = {}
+    for model in PANEL_MODELS:
+        schema = model.model_json_schema(ref_template="#/$defs/{model}", by_alias=True)
+        defs.update(schema.pop("$defs", {}))
+        defs[model.__name__] = schema
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "WorkbenchModels", "$defs": defs}
+
+
+if __name__ == "__main__":  # pragma: no cover - used by `make types`
+    json.dump(panel_json_schema(), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")

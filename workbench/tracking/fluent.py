@@ -1,0 +1,427 @@
+"""The notebook-facing tracking functions (``wb.start_run``, ``wb.log_metric``, ...).
+
+Names and shapes follow MLflow's fluent API on purpose. The active run is kept
+per thread (so HPO workers in threads each have their own); the experiment is
+set per process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import io
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench import config, models
+from workbench.client import get_client
+from workbench.clock import now_ms
+from workbench.errors import Conflict, InvalidArgument
+from workbench.tracking import environment, validation
+from workbench.tracking.batcher import Batcher
+
+DEFAULT_EXPERIMENT = "Default"
+_SEARCH_PAGE = 10_000
+
+
+class ActiveRun:
+    """A started run: ``run.id`` (also ``run.info.run_id``), usable as a context manager.
+
+    Leaving the ``with`` block ends the run: FINISHED, or FAILED if an exception escaped.
+    """
+
+    def __init__(self, run: models.Run):
+        self._run = run
+        self._params: dict[str, str] = {}
+
+    @property
+    def id(self) -> str:
+        return self._run.info.run_id
+
+    @property
+    def info(self) -> models.RunInfo:
+        return self._run.info
+
+    @property
+    def data(self) -> models.RunData:
+        return self._run.data
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        status = models.RunStatus.FINISHED if exc_type is None else models.RunStatus.FAILED
+        if exc_type is KeyboardInterrupt:
+            status = models.RunStatus.KILLED
+        end_run(status=status.value, _run_id=self.id)
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun id={self.id!r} name={self.info.name!r} experiment_id={self.info.experiment_id}>"
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[ActiveRun] = []
+
+
+_state = _State()
+_experiment: dict[str, models.Experiment] = {}  # settings key -> experiment set by set_experiment
+_batcher: Batcher | None = None
+_batcher_lock = threading.Lock()
+
+
+def _batcher_instance() -> Batcher:
+    global _batcher
+    with _batcher_lock:
+        if _batcher is None:
+            _batcher = Batcher(get_client, config.settings().home / "spool")
+            atexit.register(_at_exit)
+        return _batcher
+
+
+def _at_exit() -> None:
+    # Runs still open at exit end as FINISHED, as in MLflow; their buffered values are stored first.
+    for run in list(_state.stack)[::-1]:
+        try:
+            end_run(_run_id=run.id)
+        except Exception:  # noqa: BLE001 - never raise during interpreter shutdown
+            pass
+    if _batcher is not None:
+        _batcher.close()
+
+
+def _settings_key() -> tuple:
+    s = config.settings()
+    return (s.server_url, s.token, s.db_url, s.user)
+
+
+# --- experiments --------------------------------------------------------------------------------
+
+
+def set_experiment(name: str) -> models.Experiment:
+    """Make ``name`` the experiment new runs go to, creating it if needed.
+
+    Example:
+        >>> wb.set_experiment("churn")
+    """
+    exp = get_client().create_experiment(validation.check_name("experiment", name), exist_ok=True)
+    _experiment[repr(_settings_key())] = exp
+    return exp
+
+
+def get_experiment() -> models.Experiment:
+    """The current experiment (``Default`` when none was set)."""
+    exp = _experiment.get(repr(_settings_key()))
+    return exp if exp is not None else set_experiment(DEFAULT_EXPERIMENT)
+
+
+def list_experiments() -> list[models.Experiment]:
+    return get_client().list_experiments()
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+def start_run(
+    name: str | None = None,
+    *,
+    tags: Mapping[str, Any] | None = None,
+    experiment: str | None = None,
+    nested: bool = False,
+) -> ActiveRun:
+    """Start a run in the current experiment and make it the active one.
+
+    Records the notebook path and a snapshot of its source, the git commit and
+    the Python packages, so the run can be reproduced from its record.
+
+    Example:
+        >>> with wb.start_run(name="rf", tags={"team": "growth"}) as run:
+        ...     wb.log_metric("auc", 0.91)
+    """
+    if _state.stack and not nested:
+        raise Conflict(
+            f"Run {_state.stack[-1].id} is already active. End it with wb.end_run(), "
+            "or pass nested=True to start a child run."
+        )
+    exp = set_experiment(experiment) if experiment else get_experiment()
+    tag_map = {validation.check_key("tag", k): str(v) for k, v in (tags or {}).items()}
+    if nested:
+        tag_map.setdefault("workbench.parent_run_id", _state.stack[-1].id)
+    spec = models.RunCreate(
+        experiment_id=exp.id,
+        name=name,
+        tags=tag_map,
+        kernel_id=environment.kernel_id(),
+        environment=environment.capture(),
+    )
+    run = ActiveRun(get_client().create_run(spec))
+    _state.stack.append(run)
+    _batcher_instance().watch(run.id)
+    return run
+
+
+def active_run() -> ActiveRun | None:
+    return _state.stack[-1] if _state.stack else None
+
+
+def end_run(status: str = "FINISHED", *, _run_id: str | None = None) -> None:
+    """End the active run after every logged value is stored.
+
+    Raises the server's error if any buffered value was rejected.
+    """
+    try:
+        final = models.RunStatus(status)
+    except ValueError:
+        raise InvalidArgument(f"Unknown run status {status!r}; use FINISHED, FAILED or KILLED.") from None
+    run = next((r for r in reversed(_state.stack) if r.id == _run_id), None) if _run_id else active_run()
+    if run is None:
+        return
+    _state.stack.remove(run)
+    batcher = _batcher_instance()
+    batcher.unwatch(run.id)
+    try:
+        batcher.flush(run.id)
+    finally:
+        get_client().update_run(run.id, models.RunUpdate(status=final, end_time=now_ms()))
+
+
+def _run_for_logging() -> ActiveRun:
+    run = active_run()
+    return run if run is not None else start_run()  # MLflow starts a run on first log; so do we
+
+
+def flush() -> None:
+    """Wait until every value logged so far is stored."""
+    _batcher_instance().flush()
+
+
+# --- logging ------------------------------------------------------------------------------------
+
+
+def log_param(key: str, value: Any) -> Any:
+    """Record a hyperparameter. Params are immutable: logging another value for a key is an error."""
+    run = _run_for_logging()
+    key = validation.check_key("param", key)
+    text = validation.stringify("param", key, value, validation.MAX_PARAM_VALUE)
+    previous = run._params.get(key)
+    if previous is not None and previous != text:
+        raise Conflict(f"Param {key!r} of this run is already {previous!r}; params cannot change. "
+                       "Start a new run, or record changing values as a tag or a metric.")
+    run._params[key] = text
+    _batcher_instance().add(run.id, "param", (key, text))
+    return value
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    for key, value in params.items():
+        log_param(key, value)
+
+
+def set_tag(key: str, value: Any) -> None:
+    run = _run_for_logging()
+    key = validation.check_key("tag", key)
+    _batcher_instance().add(run.id, "tag", (key, validation.stringify("tag", key, value, validation.MAX_TAG_VALUE)))
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    for key, value in tags.items():
+        set_tag(key, value)
+
+
+def log_metric(key: str, value: float, step: int | None = None, *, timestamp: int | None = None) -> None:
+    """Record one value of a metric at ``step`` (default 0). Returns at once; sent in the background.
+
+    Example:
+        >>> for epoch in range(10):
+        ...     wb.log_metric("loss", loss, step=epoch)
+    """
+    run = _run_for_logging()
+    validation.check_key("metric", key)
+    value = validation.check_metric_value(key, value)
+    step = 0 if step is None else validation.check_step(key, step)
+    ts = now_ms() if timestamp is None else validation.check_timestamp(key, timestamp)
+    _batcher_instance().add(run.id, "metric", (key, value, step, ts))
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None, *, timestamp: int | None = None) -> None:
+    ts = now_ms() if timestamp is None else timestamp
+    for key, value in metrics.items():
+        log_metric(key, value, step, timestamp=ts)
+
+
+def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> list[models.Artifact]:
+    """Upload a file (or every file of a directory) to the active run's artifacts.
+
+    Example:
+        >>> wb.log_artifact("plot.png")                       # -> artifact "plot.png"
+        >>> wb.log_artifact("outputs/", artifact_path="out")   # -> "out/..."
+    """
+    run = _run_for_logging()
+    local = Path(local_path)
+    if not local.exists():
+        raise InvalidArgument(f"No file or directory at {str(local)!r} to log as an artifact.")
+    files = sorted(p for p in local.rglob("*") if p.is_file()) if local.is_dir() else [local]
+    prefix = artifact_path.strip("/") if artifact_path else ""
+    logged = []
+    for f in files:
+        rel = f.relative_to(local).as_posix() if local.is_dir() else f.name
+        logged.append(get_client().put_artifact(run.id, f"{prefix}/{rel}" if prefix else rel, f.read_bytes()))
+    return logged
+
+
+def log_artifacts(local_dir: str | Path, artifact_path: str | None = None) -> list[models.Artifact]:
+    return log_artifact(local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str) -> models.Artifact:
+    """Store ``text`` as an artifact file, e.g. ``wb.log_text(report, "notes/summary.md")``."""
+    return get_client().put_artifact(_run_for_logging().id, artifact_file, text.encode())
+
+
+def log_figure(figure: Any, artifact_file: str) -> models.Artifact:
+    """Store a matplotlib figure (PNG/SVG/PDF by the file's extension) as an artifact."""
+    buf = io.BytesIO()
+    fmt = Path(artifact_file).suffix.lstrip(".") or "png"
+    figure.savefig(buf, format=fmt, bbox_inches="tight")
+    return get_client().put_artifact(_run_for_logging().id, artifact_file, buf.getvalue())
+
+
+def dataset_digest(df: pd.DataFrame) -> str:
+    """A content hash of a DataFrame: same rows, columns and dtypes give the same digest."""
+    h = hashlib.sha256()
+    h.update(repr([(str(c), str(t)) for c, t in df.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+    return h.hexdigest()[:40]
+
+
+def log_dataset(
+    df: Any, *, name: str, context: str | None = "training", source: str | None = None
+) -> models.DatasetInput:
+    """Record the dataset a run used by content: digest, schema and size, versioned by name.
+
+    The same name with new content becomes a new version; the same content is the same version.
+
+    Example:
+        >>> wb.log_dataset(train_df, name="churn-train", source="s3://bucket/churn.parquet")
+    """
+    run = _run_for_logging()
+    frame = df if isinstance(df, pd.DataFrame) else pd.DataFrame(df)
+    spec = models.DatasetLog(
+        name=name,
+        digest=dataset_digest(frame),
+        num_rows=len(frame),
+        num_columns=frame.shape[1],
+        schema={str(c): str(t) for c, t in frame.dtypes.items()},
+        source=source,
+        context=context,
+    )
+    return get_client().log_dataset(run.id, spec)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def get_run(run_id: str) -> models.Run:
+    """A run with its params, latest metrics, tags and datasets."""
+    return get_client().get_run(run_id)
+
+
+def get_metric_history(run_id: str, key: str) -> pd.DataFrame:
+    """Every logged point of a metric, in step order: columns ``step``, ``value``, ``timestamp``."""
+    if active_run() is not None and active_run().id == run_id:
+        flush()  # reading one's own run should see everything logged so far
+    hist = get_client().get_metric_history(run_id, key)
+    return pd.DataFrame(
+        {"step": [p.step for p in hist.points], "value": [p.value for p in hist.points],
+         "timestamp": [p.timestamp for p in hist.points]},
+        columns=["step", "value", "timestamp"],
+    ).astype({"step": "int64", "value": "float64", "timestamp": "int64"})
+
+
+def _experiment_ids(experiment: str | int | Sequence[str | int] | None) -> list[int]:
+    if experiment is None:
+        return [get_experiment().id]
+    items = [experiment] if isinstance(experiment, str | int) else list(experiment)
+    by_name = None
+    ids = []
+    for item in items:
+        if isinstance(item, int):
+            ids.append(item)
+            continue
+        if by_name is None:
+            by_name = {e.name: e.id for e in get_client().list_experiments()}
+        if item not in by_name:
+            raise InvalidArgument(f"No experiment named {item!r}; wb.list_experiments() shows yours.")
+        ids.append(by_name[item])
+    return ids
+
+
+def search_runs(
+    experiment: str | int | Sequence[str | int] | None = None,
+    filter: str = "",  # noqa: A002 - MLflow's name
+    order_by: Sequence[str] | None = None,
+    *,
+    max_results: int = 100_000,
+) -> pd.DataFrame:
+    """Runs of one or more experiments as a DataFrame, one row per run.
+
+    Columns: ``run_id``, ``experiment_id``, ``name``, ``status``, ``start_time``,
+    ``end_time``, ``user``, then ``params.<k>``, ``metrics.<k>`` (latest value)
+    and ``tags.<k>``. ``filter`` is MLflow's search language.
+
+    Example:
+        >>> wb.search_runs(experiment="churn", filter="metrics.auc > 0.9 and params.depth = '4'",
+        ...                order_by=["metrics.auc DESC"])
+    """
+    if active_run() is not None:
+        flush()
+    ids = _experiment_ids(experiment)
+    runs: list[models.Run] = []
+    while len(runs) < max_results:
+        want = min(_SEARCH_PAGE, max_results - len(runs))
+        page = get_client().search_runs(models.RunsQuery(
+            experiment_ids=ids, filter=filter or "", order_by=list(order_by or []),
+            max_results=want, offset=len(runs), include_total=False))
+        runs.extend(page.runs)
+        if len(page.runs) < want:
+            break
+    return runs_frame(runs)
+
+
+def runs_frame(runs: Iterable[models.Run]) -> pd.DataFrame:
+    """The ``search_runs`` DataFrame of some runs."""
+    base = ["run_id", "experiment_id", "name", "status", "start_time", "end_time", "user"]
+    records = []
+    params: set[str] = set()
+    metrics: set[str] = set()
+    tags: set[str] = set()
+    for run in runs:
+        info = run.info
+        rec: dict[str, Any] = {
+            "run_id": info.run_id, "experiment_id": info.experiment_id, "name": info.name,
+            "status": info.status.value, "start_time": info.start_time, "end_time": info.end_time,
+            "user": info.user,
+        }
+        for k, v in run.data.params.items():
+            rec[f"params.{k}"] = v
+            params.add(k)
+        for k, v in run.data.metrics.items():
+            rec[f"metrics.{k}"] = v
+            metrics.add(k)
+        for k, v in run.data.tags.items():
+            rec[f"tags.{k}"] = v
+            tags.add(k)
+        records.append(rec)
+    columns = (base + [f"params.{k}" for k in sorted(params)] + [f"metrics.{k}" for k in sorted(metrics)]
+               + [f"tags.{k}" for k in sorted(tags)])
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    for col in ("start_time", "end_time"):
+        frame[col] = pd.to_datetime(frame[col], unit="ms", utc=True)
+    for k in metrics:
+        frame[f"metrics.{k}"] = frame[f"metrics.{k}"].astype("float64")
+    return frame
+

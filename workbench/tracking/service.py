@@ -1,0 +1,490 @@
+"""Experiments, runs and what is logged to them.
+
+Every method takes the acting ``Principal`` and checks it itself: a user sees
+the experiments they own and those of their teams, and a run is visible when
+its experiment is. Anything else is reported as not found, so names of other
+people's things never leak.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workbench import models
+from workbench.clock import now_ms
+from workbench.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from workbench.store import Store
+from workbench.store.tables import (
+    ArtifactRow,
+    DatasetRow,
+    ExperimentKeyRow,
+    ExperimentRow,
+    LatestMetricRow,
+    MetricRow,
+    ParamRow,
+    RunDatasetRow,
+    RunRow,
+    TagRow,
+    UserRow,
+)
+from workbench.store.upsert import insert_ignore, upsert
+from workbench.tenancy import Principal
+from workbench.tracking import filters, names, validation
+
+MAX_PAGE = 50_000
+_TERMINAL = {models.RunStatus.FINISHED, models.RunStatus.FAILED, models.RunStatus.KILLED}
+
+
+def _float(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def _db_float(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+class Tracking:
+    """The tracking service. Stateless apart from the store it works on."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    # --- experiments -------------------------------------------------------------------------
+
+    def _experiment_row(self, s: Session, user: Principal, experiment_id: int) -> ExperimentRow:
+        row = s.get(ExperimentRow, experiment_id) if isinstance(experiment_id, int) else None
+        if row is None or not user.can_see(row.owner_id, row.team_id):
+            raise NotFound(f"No experiment with id {experiment_id!r} that you can see.")
+        return row
+
+    def _visible_experiment_ids(self, s: Session, user: Principal) -> list[int]:
+        cond = ExperimentRow.owner_id == user.id
+        if user.team_ids:
+            cond = or_(cond, ExperimentRow.team_id.in_(user.team_ids))
+        return list(s.scalars(select(ExperimentRow.id).where(cond)))
+
+    def _experiment_model(self, s: Session, row: ExperimentRow, counts: tuple | None = None) -> models.Experiment:
+        if counts is None:
+            counts = s.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((RunRow.status == "RUNNING", 1), else_=0)), 0),
+                    func.max(RunRow.start_time),
+                ).where(RunRow.experiment_id == row.id)
+            ).one()
+        owner = s.scalar(select(UserRow.name).where(UserRow.id == row.owner_id)) or "?"
+        return models.Experiment(
+            id=row.id,
+            name=row.name,
+            owner=owner,
+            created_at=row.created_at,
+            run_count=int(counts[0] or 0),
+            active_run_count=int(counts[1] or 0),
+            last_run_at=counts[2],
+        )
+
+    def create_experiment(self, user: Principal, name: str, *, exist_ok: bool = False) -> models.Experiment:
+        name = validation.check_name("experiment", name)
+        with self.store.session() as s:
+            existing = s.scalar(select(ExperimentRow).where(ExperimentRow.owner_id == user.id, ExperimentRow.name == name))
+            if existing is not None:
+                if exist_ok:
+                    return self._experiment_model(s, existing)
+                raise AlreadyExists(f"You already have an experiment named {name!r}.")
+        try:
+            with self.store.session() as s:
+                row = ExperimentRow(name=name, owner_id=user.id, created_at=now_ms())
+                s.add(row)
+                s.flush()
+                return self._experiment_model(s, row, (0, 0, None))
+        except IntegrityError:
+            if exist_ok:  # another process created it between our check and insert
+                return self.get_experiment_by_name(user, name)
+            raise AlreadyExists(f"You already have an experiment named {name!r}.") from None
+
+    def get_experiment(self, user: Principal, experiment_id: int) -> models.Experiment:
+        with self.store.session() as s:
+            return self._experiment_model(s, self._experiment_row(s, user, experiment_id))
+
+    def get_experiment_by_name(self, user: Principal, name: str) -> models.Experiment:
+        with self.store.session() as s:
+            row = s.scalar(select(ExperimentRow).where(ExperimentRow.owner_id == user.id, ExperimentRow.name == name))
+            if row is None:
+                raise NotFound(f"You have no experiment named {name!r}.")
+            return self._experiment_model(s, row)
+
+    def list_experiments(self, user: Principal) -> list[models.Experiment]:
+        """Visible experiments, most recently active first."""
+        with self.store.session() as s:
+            ids = self._visible_experiment_ids(s, user)
+            if not ids:
+                return []
+            counts = {
+                eid: (n, active, last)
+                for eid, n, active, last in s.execute(
+                    select(
+                        RunRow.experiment_id,
+                        func.count(),
+                        func.sum(case((RunRow.status == "RUNNING", 1), else_=0)),
+                        func.max(RunRow.start_time),
+                    )
+                    .where(RunRow.experiment_id.in_(ids))
+                    .group_by(RunRow.experiment_id)
+                )
+            }
+            rows = s.scalars(select(ExperimentRow).where(ExperimentRow.id.in_(ids))).all()
+            result = [self._experiment_model(s, r, counts.get(r.id, (0, 0, None))) for r in rows]
+        result.sort(key=lambda e: (e.last_run_at or e.created_at), reverse=True)
+        return result
+
+    def delete_experiment(self, user: Principal, experiment_id: int) -> None:
+        with self.store.session() as s:
+            row = self._experiment_row(s, user, experiment_id)
+            if row.owner_id != user.id:
+                raise NotFound(f"No experiment with id {experiment_id!r} that you own.")
+            run_ids = select(RunRow.id).where(RunRow.experiment_id == row.id).scalar_subquery()
+            # Explicit deletes: SQLite only cascades with foreign_keys on, and bulk is faster anyway.
+            for table in (MetricRow, LatestMetricRow, ParamRow, TagRow, RunDatasetRow, ArtifactRow):
+                s.execute(delete(table).where(table.run_id.in_(run_ids)))
+            s.execute(delete(RunRow).where(RunRow.experiment_id == row.id))
+            s.execute(delete(ExperimentKeyRow).where(ExperimentKeyRow.experiment_id == row.id))
+            s.delete(row)
+
+    # --- runs --------------------------------------------------------------------------------
+
+    def _run_row(self, s: Session, user: Principal, run_id: str) -> RunRow:
+        row = s.get(RunRow, run_id) if isinstance(run_id, str) and len(run_id) <= 32 else None
+        if row is not None:
+            exp = s.get(ExperimentRow, row.experiment_id)
+            if exp is not None and user.can_see(exp.owner_id, exp.team_id):
+                return row
+        raise NotFound(f"No run with id {run_id!r} that you can see.")
+
+    def check_run(self, user: Principal, run_id: str) -> str:
+        """``run_id`` if ``user`` can see that run; NotFound otherwise."""
+        with self.store.session() as s:
+            return self._run_row(s, user, run_id).id
+
+    def create_run(self, user: Principal, spec: models.RunCreate) -> models.Run:
+        tags = {validation.check_key("tag", k): validation.stringify("tag", k, v, validation.MAX_TAG_VALUE)
+                for k, v in spec.tags.items()}
+        env = spec.environment or models.RunEnvironment()
+        now = now_ms()
+        with self.store.session() as s:
+            exp = self._experiment_row(s, user, spec.experiment_id)
+            row = RunRow(
+                id=uuid.uuid4().hex,
+                experiment_id=exp.id,
+                owner_id=user.id,
+                name=validation.check_name("run", spec.name) if spec.name else names.run_name(secrets.randbelow),
+                status=models.RunStatus.RUNNING.value,
+                start_time=spec.start_time or now,
+                heartbeat_at=now,
+                kernel_id=spec.kernel_id,
+                notebook_path=env.notebook_path,
+                git_commit=env.git_commit,
+                python_version=env.python_version,
+                packages=json.dumps(env.packages, sort_keys=True) if env.packages else None,
+                source=env.source,
+            )
+            s.add(row)
+            s.flush()
+            if tags:
+                s.execute(
+                    TagRow.__table__.insert(),
+                    [{"run_id": row.id, "key": k, "value": v, "experiment_id": exp.id} for k, v in tags.items()],
+                )
+                self._remember_keys(s, exp.id, "tag", tags)
+            return models.Run(info=self._info(row, user.name if row.owner_id == user.id else None, s),
+                              data=models.RunData(tags=tags))
+
+    def _info(self, row: RunRow, user_name: str | None, s: Session) -> models.RunInfo:
+        if user_name is None:
+            user_name = s.scalar(select(UserRow.name).where(UserRow.id == row.owner_id)) or "?"
+        return models.RunInfo(
+            run_id=row.id,
+            experiment_id=row.experiment_id,
+            name=row.name,
+            status=models.RunStatus(row.status),
+            start_time=row.start_time,
+            end_time=row.end_time,
+            user=user_name,
+            notebook_path=row.notebook_path,
+            git_commit=row.git_commit,
+            kernel_id=row.kernel_id,
+        )
+
+    def get_run(self, user: Principal, run_id: str) -> models.Run:
+        with self.store.session() as s:
+            row = self._run_row(s, user, run_id)
+            run = self._assemble(s, [row])[0]
+            run.datasets = self._datasets(s, row.id)
+            return run
+
+    def update_run(self, user: Principal, run_id: str, change: models.RunUpdate) -> models.RunInfo:
+        with self.store.session() as s:
+            row = self._run_row(s, user, run_id)
+            if change.name is not None:
+                row.name = validation.check_name("run", change.name)
+            if change.status is not None:
+                row.status = change.status.value
+                if change.status in _TERMINAL:
+                    row.end_time = change.end_time or row.end_time or now_ms()
+                else:
+                    row.end_time = None
+                    row.heartbeat_at = now_ms()
+            elif change.end_time is not None:
+                row.end_time = change.end_time
+            if row.end_time is not None and row.end_time < row.start_time:
+                raise InvalidArgument(f"end_time {row.end_time} is before the run's start_time {row.start_time}.")
+            return self._info(row, None, s)
+
+    def delete_run(self, user: Principal, run_id: str) -> None:
+        with self.store.session() as s:
+            row = self._run_row(s, user, run_id)
+            for table in (MetricRow, LatestMetricRow, ParamRow, TagRow, RunDatasetRow, ArtifactRow):
+                s.execute(delete(table).where(table.run_id == row.id))
+            s.delete(row)
+
+    def get_environment(self, user: Principal, run_id: str) -> models.RunEnvironment:
+        with self.store.session() as s:
+            row = self._run_row(s, user, run_id)
+            return models.RunEnvironment(
+                notebook_path=row.notebook_path,
+                git_commit=row.git_commit,
+                python_version=row.python_version,
+                packages=json.loads(row.packages) if row.packages else {},
+                source=row.source,
+            )
+
+    # --- logging -----------------------------------------------------------------------------
+
+    def log_batch(self, user: Principal, run_id: str, batch: models.LogBatch) -> None:
+        """Store a batch atomically: all of it or, on any error, none of it."""
+        params = {}
+        for p in batch.params:
+            validation.check_key("param", p.key)
+            value = validation.stringify("param", p.key, p.value, validation.MAX_PARAM_VALUE)
+            if params.get(p.key, value) != value:
+                raise Conflict(f"Param {p.key!r} is given two values in one batch ({params[p.key]!r}, {value!r}).")
+            params[p.key] = value
+        tags = {validation.check_key("tag", t.key): validation.stringify("tag", t.key, t.value, validation.MAX_TAG_VALUE)
+                for t in batch.tags}
+        points = []
+        for m in batch.metrics:
+            validation.check_key("metric", m.key)
+            points.append((m.key, m.value, validation.check_step(m.key, m.step), validation.check_timestamp(m.key, m.timestamp)))
+
+        with self.store.session() as s:
+            row = self._run_row(s, user, run_id)
+            exp_id = row.experiment_id
+            if params:
+                self._log_params(s, row.id, exp_id, params)
+            if tags:
+                upsert(s, TagRow.__table__, [{"run_id": row.id, "key": k, "value": v, "experiment_id": exp_id}
+                                             for k, v in tags.items()], ("run_id", "key"), ("value",))
+                self._remember_keys(s, exp_id, "tag", tags)
+            if points:
+                self._log_metrics(s, row.id, exp_id, points)
+            if batch.heartbeat or points or params or tags:
+                row.heartbeat_at = now_ms()
+
+    def _log_params(self, s: Session, run_id: str, exp_id: int, params: dict[str, str]) -> None:
+        existing = dict(s.execute(select(ParamRow.key, ParamRow.value).where(
+            ParamRow.run_id == run_id, ParamRow.key.in_(params))).all())
+        for key, value in params.items():
+            if key in existing and existing[key] != value:
+                raise Conflict(
+                    f"Param {key!r} of run {run_id} is already {existing[key]!r}; params cannot change. "
+                    "Start a new run, or record changing values as a tag or a metric."
+                )
+        new = [{"run_id": run_id, "key": k, "value": v, "experiment_id": exp_id}
+               for k, v in params.items() if k not in existing]
+        if new:
+            s.execute(ParamRow.__table__.insert(), new)
+            self._remember_keys(s, exp_id, "param", params)
+
+    def _log_metrics(self, s: Session, run_id: str, exp_id: int, points: list[tuple[str, float, int, int]]) -> None:
+        s.execute(
+            MetricRow.__table__.insert(),
+            [{"run_id": run_id, "key": k, "value": _db_float(v), "step": st, "timestamp": ts} for k, v, st, ts in points],
+        )
+        latest: dict[str, tuple[str, float, int, int]] = {}
+        for p in points:
+            best = latest.get(p[0])
+            if best is None or (p[2], p[3]) >= (best[2], best[3]):
+                latest[p[0]] = p
+        table = LatestMetricRow.__table__
+        upsert(
+            s,
+            table,
+            [{"run_id": run_id, "key": k, "value": _db_float(v), "step": st, "timestamp": ts, "experiment_id": exp_id}
+             for k, v, st, ts in latest.values()],
+            ("run_id", "key"),
+            ("value", "step", "timestamp"),
+            # Only move forward: a late batch of old steps must not replace a newer value.
+            only_if=lambda excluded: or_(
+                excluded.step > table.c.step,
+                (excluded.step == table.c.step) & (excluded.timestamp >= table.c.timestamp),
+            ),
+        )
+        self._remember_keys(s, exp_id, "metric", latest)
+
+    def _remember_keys(self, s: Session, exp_id: int, kind: str, keys: Iterable[str]) -> None:
+        insert_ignore(s, ExperimentKeyRow.__table__,
+                      [{"experiment_id": exp_id, "kind": kind, "key": k} for k in keys])
+
+    def get_metric_history(self, user: Principal, run_id: str, key: str) -> models.MetricHistory:
+        with self.store.session() as s:
+            row = self._run_row(s, user, run_id)
+            points = s.execute(
+                select(MetricRow.value, MetricRow.step, MetricRow.timestamp)
+                .where(MetricRow.run_id == row.id, MetricRow.key == key)
+                .order_by(MetricRow.step, MetricRow.timestamp, MetricRow.id)
+            ).all()
+        return models.MetricHistory(
+            run_id=run_id,
+            key=key,
+            points=[models.MetricPoint(key=key, value=_float(v), step=st, timestamp=ts) for v, st, ts in points],
+        )
+
+    def get_metric_histories(
+        self, user: Principal, run_ids: Sequence[str], keys: Sequence[str] | None = None
+    ) -> dict[str, dict[str, list[models.MetricPoint]]]:
+        """Histories of many runs in one query: ``{run_id: {key: points}}`` (compare views)."""
+        with self.store.session() as s:
+            visible = [self._run_row(s, user, rid).id for rid in dict.fromkeys(run_ids)]
+            out: dict[str, dict[str, list[models.MetricPoint]]] = {rid: {} for rid in visible}
+            for chunk_start in range(0, len(visible), 500):
+                chunk = visible[chunk_start:chunk_start + 500]
+                stmt = select(MetricRow.run_id, MetricRow.key, MetricRow.value, MetricRow.step, MetricRow.timestamp).where(
+                    MetricRow.run_id.in_(chunk))
+                if keys:
+                    stmt = stmt.where(MetricRow.key.in_(keys))
+                stmt = stmt.order_by(MetricRow.run_id, MetricRow.key, MetricRow.step, MetricRow.timestamp, MetricRow.id)
+                for rid, key, v, st, ts in s.execute(stmt):
+                    out[rid].setdefault(key, []).append(models.MetricPoint(key=key, value=_float(v), step=st, timestamp=ts))
+        return out
+
+    # --- search ------------------------------------------------------------------------------
+
+    def search_runs(self, user: Principal, query: models.RunsQuery) -> models.RunsPage:
+        if not 0 < query.max_results <= MAX_PAGE:
+            raise InvalidArgument(f"max_results must be between 1 and {MAX_PAGE}, got {query.max_results}.")
+        if query.offset < 0:
+            raise InvalidArgument(f"offset must be 0 or more, got {query.offset}.")
+        where = filters.filter_clause(query.filter)
+        with self.store.session() as s:
+            if query.experiment_ids:
+                exp_ids = [self._experiment_row(s, user, e).id for e in dict.fromkeys(query.experiment_ids)]
+            else:
+                exp_ids = self._visible_experiment_ids(s, user)
+            if not exp_ids:
+                return models.RunsPage(runs=[], total=0, offset=query.offset)
+            scope = [RunRow.experiment_id.in_(exp_ids)] if len(exp_ids) > 1 else [RunRow.experiment_id == exp_ids[0]]
+            if where is not None:
+                scope.append(where)
+            stmt = filters.apply_order_by(select(RunRow.id).where(*scope), query.order_by)
+            ids = list(s.scalars(stmt.limit(query.max_results).offset(query.offset)))
+            total = None
+            if query.include_total:
+                total = s.scalar(select(func.count()).select_from(RunRow).where(*scope))
+            rows = {r.id: r for r in s.scalars(select(RunRow).where(RunRow.id.in_(ids)))} if ids else {}
+            runs = self._assemble(s, [rows[i] for i in ids])
+            keys: dict[str, list[str]] = {"param": [], "metric": [], "tag": []}
+            for kind, key in s.execute(
+                select(ExperimentKeyRow.kind, ExperimentKeyRow.key)
+                .where(ExperimentKeyRow.experiment_id.in_(exp_ids))
+                .distinct()
+                .order_by(ExperimentKeyRow.kind, ExperimentKeyRow.key)
+            ):
+                keys[kind].append(key)
+        return models.RunsPage(
+            runs=runs, total=total, offset=query.offset,
+            param_keys=keys["param"], metric_keys=keys["metric"], tag_keys=keys["tag"],
+        )
+
+    def _assemble(self, s: Session, rows: list[RunRow]) -> list[models.Run]:
+        """Runs with their params, latest metrics and tags, in three queries for any number of runs."""
+        if not rows:
+            return []
+        data = {r.id: models.RunData() for r in rows}
+        users = dict(s.execute(select(UserRow.id, UserRow.name).where(UserRow.id.in_({r.owner_id for r in rows}))).all())
+        ids = list(data)
+        for chunk_start in range(0, len(ids), 900):
+            chunk = ids[chunk_start:chunk_start + 900]
+            for rid, k, v in s.execute(select(ParamRow.run_id, ParamRow.key, ParamRow.value).where(ParamRow.run_id.in_(chunk))):
+                data[rid].params[k] = v
+            for rid, k, v in s.execute(
+                select(LatestMetricRow.run_id, LatestMetricRow.key, LatestMetricRow.value).where(LatestMetricRow.run_id.in_(chunk))
+            ):
+                data[rid].metrics[k] = _float(v)
+            for rid, k, v in s.execute(select(TagRow.run_id, TagRow.key, TagRow.value).where(TagRow.run_id.in_(chunk))):
+                data[rid].tags[k] = v
+        return [models.Run(info=self._info(r, users.get(r.owner_id, "?"), s), data=data[r.id]) for r in rows]
+
+    # --- datasets ----------------------------------------------------------------------------
+
+    def log_dataset(self, user: Principal, run_id: str, spec: models.DatasetLog) -> models.DatasetInput:
+        name = validation.check_name("dataset", spec.name)
+        if not spec.digest or len(spec.digest) > 64:
+            raise InvalidArgument("A dataset digest is 1-64 characters (the SDK computes it from the content).")
+        with self.store.session() as s:
+            run = self._run_row(s, user, run_id)
+            ds = s.scalar(select(DatasetRow).where(
+                DatasetRow.owner_id == run.owner_id, DatasetRow.name == name, DatasetRow.digest == spec.digest))
+            if ds is None:
+                version = (s.scalar(select(func.max(DatasetRow.version)).where(
+                    DatasetRow.owner_id == run.owner_id, DatasetRow.name == name)) or 0) + 1
+                ds = DatasetRow(owner_id=run.owner_id, name=name, digest=spec.digest, version=version,
+                                num_rows=spec.num_rows, num_columns=spec.num_columns,
+                                schema_json=json.dumps(spec.schema_), source=spec.source, created_at=now_ms())
+                s.add(ds)
+                s.flush()
+            context = spec.context or ""
+            if s.get(RunDatasetRow, (run.id, ds.id, context)) is None:
+                s.add(RunDatasetRow(run_id=run.id, dataset_id=ds.id, context=context))
+            return self._dataset_model(ds, context)
+
+    @staticmethod
+    def _dataset_model(ds: DatasetRow, context: str) -> models.DatasetInput:
+        return models.DatasetInput(name=ds.name, digest=ds.digest, version=ds.version, num_rows=ds.num_rows,
+                                   num_columns=ds.num_columns, schema=json.loads(ds.schema_json), source=ds.source,
+                                   context=context or None)
+
+    def _datasets(self, s: Session, run_id: str) -> list[models.DatasetInput]:
+        rows = s.execute(select(DatasetRow, RunDatasetRow.context).join(
+            RunDatasetRow, RunDatasetRow.dataset_id == DatasetRow.id).where(RunDatasetRow.run_id == run_id)
+            .order_by(DatasetRow.name, DatasetRow.version)).all()
+        return [self._dataset_model(ds, ctx) for ds, ctx in rows]
+
+    # --- liveness ----------------------------------------------------------------------------
+
+    def fail_stale_runs(self, *, timeout_ms: int) -> int:
+        """Mark RUNNING runs that stopped sending heartbeats as FAILED (their kernel died)."""
+        cutoff = now_ms() - timeout_ms
+        with self.store.session() as s:
+            result = s.execute(
+                update(RunRow)
+                .where(RunRow.status == "RUNNING", func.coalesce(RunRow.heartbeat_at, RunRow.start_time) < cutoff)
+                .values(status="FAILED", end_time=func.coalesce(RunRow.heartbeat_at, RunRow.start_time))
+            )
+            return result.rowcount or 0
+
+    def fail_kernel_runs(self, kernel_id: str) -> int:
+        """Mark the RUNNING runs of a kernel that died, restarted or shut down as FAILED."""
+        with self.store.session() as s:
+            result = s.execute(
+                update(RunRow)
+                .where(RunRow.status == "RUNNING", RunRow.kernel_id == kernel_id)
+                .values(status="FAILED", end_time=now_ms())
+            )
+            return result.rowcount or 0
