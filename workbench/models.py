@@ -211,6 +211,14 @@ class TokenCreated(_Model):
     name: str
 
 
+class ExperimentList(_Model):
+    experiments: list[Experiment]
+
+
+class ArtifactList(_Model):
+    artifacts: list[Artifact]
+
+
 class ErrorBody(_Model):
     error: str
     message: str
@@ -228,6 +236,8 @@ PANEL_MODELS: tuple[type[BaseModel], ...] = (
     DatasetInput,
     Artifact,
     RunsPage,
+    ExperimentList,
+    ArtifactList,
     MetricPoint,
     MetricHistory,
     ErrorBody,

@@ -1,0 +1,1 @@
+"""Kernel provisioning for Workbench (containerized per-user kernels arrive with multi-user mode)."""

@@ -1,0 +1,90 @@
+"""The Workbench server extension: wires the services into jupyter_server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from bokeh.util.paths import static_path
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.ioloop import PeriodicCallback
+from traitlets import Float, Unicode
+
+from workbench_server.context import get_context
+from workbench_server.handlers import tracking
+from workbench_server.handlers.base import WorkbenchHandler
+from workbench_server.openapi import openapi_document
+
+API_PREFIX = "/workbench/api/v1"
+KERNEL_TOKEN_NAME = "jupyter-kernels"
+_KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
+
+
+class OpenAPIHandler(WorkbenchHandler):
+    async def get(self):
+        routes = self.settings["workbench_routes"]
+        self.finish(openapi_document(routes, prefix=url_path_join(self.base_url, API_PREFIX)))
+
+
+class WorkbenchApp(ExtensionApp):
+    name = "workbench_server"
+    load_other_extensions = True
+
+    stale_run_sweep_interval = Float(
+        30.0, config=True,
+        help="Seconds between sweeps that mark RUNNING runs without heartbeats as FAILED.",
+    )
+    kernel_server_url = Unicode(
+        "", config=True,
+        help="URL kernels use to reach this server's API (default: the server's own connection URL).",
+    )
+
+    def initialize_settings(self):
+        ctx = get_context()
+        self.settings["workbench"] = ctx
+        self.settings["workbench_routes"] = tracking.handlers
+        self._sweeper = PeriodicCallback(self._sweep_stale_runs, self.stale_run_sweep_interval * 1000)
+        self.serverapp.event_logger.add_listener(schema_id=_KERNEL_ACTIONS, listener=self._on_kernel_action)
+
+    def initialize_handlers(self):
+        api = [(API_PREFIX + pattern, handler) for pattern, handler in tracking.handlers]
+        api.append((API_PREFIX + "/openapi.json", OpenAPIHandler))
+        # BokehJS for the panels and shared reports, from the installed bokeh: no CDN needed.
+        api.append((r"/workbench/static/bokeh/(.*)", web.StaticFileHandler, {"path": str(Path(static_path()) / "js")}))
+        self.handlers.extend(api)
+
+    async def _start_jupyter_server_extension(self, serverapp):
+        await super()._start_jupyter_server_extension(serverapp)
+        # Kernels inherit the server's environment: give them the URL and a token of the local
+        # user so `import workbench as wb` works with no set-up. (Multi-user mode injects a token
+        # per user in the provisioner instead.)
+        ctx = self.settings["workbench"]
+        if ctx.local_user is not None:
+            token = await asyncio.to_thread(ctx.tenancy.create_token, ctx.local_user, name=KERNEL_TOKEN_NAME)
+            os.environ["WORKBENCH_URL"] = self.kernel_server_url or serverapp.connection_url
+            os.environ["WORKBENCH_TOKEN"] = token.token
+            os.environ.setdefault("JUPYTER_SERVER_ROOT", serverapp.root_dir)
+        self._sweeper.start()
+        await self._sweep_stale_runs()
+
+    async def stop_extension(self):
+        self._sweeper.stop()
+
+    async def _sweep_stale_runs(self):
+        ctx = self.settings["workbench"]
+        timeout_ms = int(ctx.settings.run_heartbeat_timeout_s * 1000)
+        failed = await asyncio.to_thread(ctx.tracking.fail_stale_runs, timeout_ms=timeout_ms)
+        if failed:
+            self.log.info("Workbench: marked %d runs without heartbeat as FAILED", failed)
+
+    async def _on_kernel_action(self, logger, schema_id, data):
+        # A kernel that restarts (by hand or after dying) or shuts down ends its active runs.
+        if data.get("action") in ("restart", "shutdown") and data.get("kernel_id"):
+            ctx = self.settings["workbench"]
+            failed = await asyncio.to_thread(ctx.tracking.fail_kernel_runs, data["kernel_id"])
+            if failed:
+                self.log.info("Workbench: kernel %s %s; %d active runs marked FAILED",
+                              data["kernel_id"], data["action"], failed)

@@ -1,0 +1,53 @@
+"""The services one server works with, built once from the settings."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from workbench import config
+from workbench.store import Store, open_store
+from workbench.tenancy import Principal, Tenancy
+from workbench.tracking.artifacts import Artifacts
+from workbench.tracking.service import Tracking
+
+
+@dataclass
+class WorkbenchContext:
+    settings: config.Settings
+    store: Store
+    tenancy: Tenancy
+    tracking: Tracking
+    artifacts: Artifacts
+    local_user: Principal | None
+    """The one user of a single-user server; None in multi-user mode."""
+
+
+_context: WorkbenchContext | None = None
+_lock = threading.Lock()
+
+
+def get_context(*, multi_user: bool = False) -> WorkbenchContext:
+    """The server's context, created on first use (the identity provider may need it first)."""
+    global _context
+    with _lock:
+        settings = config.settings()
+        if _context is None or _context.settings.db_url != settings.db_url or _context.settings.home != settings.home:
+            store = open_store(settings.db_url)
+            tenancy = Tenancy(store)
+            tracking = Tracking(store)
+            _context = WorkbenchContext(
+                settings=settings,
+                store=store,
+                tenancy=tenancy,
+                tracking=tracking,
+                artifacts=Artifacts(tracking, settings.artifact_root),
+                local_user=None if multi_user else tenancy.local_user(settings.user),
+            )
+        return _context
+
+
+def reset_context() -> None:
+    global _context
+    with _lock:
+        _context = None

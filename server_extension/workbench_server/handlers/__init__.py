@@ -1,0 +1,1 @@
+"""REST handlers of the Workbench API; each module ends with its URL table."""

@@ -1,0 +1,1 @@
+"""Bokeh charts shared by the lab panels, notebooks and shared reports."""
