@@ -1,0 +1,97 @@
+"""A real Jupyter server with Workbench, in a subprocess, for tests that need one
+over the network (SDK over HTTP, kernels, the browser)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+# An awkward base URL, so every test catches URL-joining bugs.
+BASE_URL = "/a%40b/"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, home: Path, db_url: str, *, app: str = "server", port: int | None = None,
+                 user: str = "alice", extra_env: dict[str, str] | None = None, root_dir: Path | None = None):
+        self.home = home
+        self.db_url = db_url
+        self.app = app
+        self.port = port or free_port()
+        self.user = user
+        self.token = secrets.token_hex(16)
+        self.root_dir = root_dir or home / "notebooks"
+        self.extra_env = extra_env or {}
+        self.proc: subprocess.Popen | None = None
+        self.log_path = home / f"jupyter-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{BASE_URL}"
+
+    @property
+    def api(self) -> str:
+        return self.url + "workbench/api/v1"
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+    def start(self, timeout: float = 60) -> LiveServer:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.root_dir.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+        env.update(WORKBENCH_HOME=str(self.home), WORKBENCH_DB_URL=self.db_url, WORKBENCH_USER=self.user,
+                   JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1", **self.extra_env)
+        cmd = [sys.executable, "-m", "jupyter", self.app, "--no-browser", "--allow-root",
+               f"--port={self.port}", "--port-retries=0", "--ip=127.0.0.1", f"--ServerApp.base_url={BASE_URL}",
+               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root_dir}",
+               "--ServerApp.jpserver_extensions={'workbench_server': True}",
+               "--ServerApp.identity_provider_class=workbench_server.auth.WorkbenchIdentityProvider"]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.root_dir)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Jupyter exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if requests.get(self.api + "/me", headers=self.headers(), timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"Jupyter did not answer within {timeout}s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text()[-5000:]
+        except OSError:
+            return ""
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
