@@ -31,6 +31,14 @@ class LoggingWarning(UserWarning):
     """Logging is delayed (server unreachable) or was spooled to disk."""
 
 
+def _warn(message: str) -> None:
+    # The sender thread must survive whatever the warning filters do (e.g. "error").
+    try:
+        warnings.warn(message, LoggingWarning, stacklevel=2)
+    except Warning:
+        pass
+
+
 class Batcher:
     def __init__(self, transport_factory: Callable[[], object], spool_dir: Path, *, interval_s: float = 0.1):
         self._transport_factory = transport_factory
@@ -135,7 +143,7 @@ class Batcher:
                 self._cond.notify_all()
             if failed:
                 time.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                backoff = min(backoff * 2, 5.0)
 
     def _send(self, batches: dict[str, models.LogBatch]) -> None:
         from workbench.client import ServerUnavailable
@@ -148,9 +156,8 @@ class Batcher:
             except ServerUnavailable as exc:
                 if self._outage_since is None:
                     self._outage_since = time.monotonic()
-                    warnings.warn(
-                        f"Workbench logging is delayed: {exc}. Logged values are kept and retried; "
-                        "nothing is lost.", LoggingWarning, stacklevel=1)
+                    _warn(f"Workbench logging is delayed: {exc}. Logged values are kept and retried; "
+                          "nothing is lost.")
                 # Batches already stored must not be sent twice.
                 raise _Retry(set(sent)) from exc
             except WorkbenchError as exc:  # rejected for good: report it at the run's next flush
@@ -159,7 +166,7 @@ class Batcher:
             sent.append(run_id)
             self._last_sent[run_id] = time.monotonic()
         if self._outage_since is not None:
-            warnings.warn("Workbench logging resumed; every delayed value was stored.", LoggingWarning, stacklevel=1)
+            _warn("Workbench logging resumed; every delayed value was stored.")
             self._outage_since = None
 
     # --- spool ------------------------------------------------------------------------------------
@@ -176,8 +183,8 @@ class Batcher:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(batches))
         os.replace(tmp, path)
-        warnings.warn(f"Workbench server unreachable at exit: {len(items)} logged values saved to {path}; "
-                      "they are sent the next time you log, or with `workbench sync`.", LoggingWarning, stacklevel=1)
+        _warn(f"Workbench server unreachable at exit: {len(items)} logged values saved to {path}; "
+              "they are sent the next time you log, or with `workbench sync`.")
 
     def _replay_spool(self) -> None:
         replay_spool(self._spool_dir, self._transport_factory, quiet=True)

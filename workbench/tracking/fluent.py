@@ -194,9 +194,9 @@ def _run_for_logging() -> ActiveRun:
     return run if run is not None else start_run()  # MLflow starts a run on first log; so do we
 
 
-def flush() -> None:
-    """Wait until every value logged so far is stored."""
-    _batcher_instance().flush()
+def flush(*, timeout: float | None = None) -> None:
+    """Wait until every value logged so far is stored (``TimeoutError`` after ``timeout`` seconds)."""
+    _batcher_instance().flush(timeout=timeout)
 
 
 # --- logging ------------------------------------------------------------------------------------

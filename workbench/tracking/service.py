@@ -382,6 +382,7 @@ class Tracking:
         if query.offset < 0:
             raise InvalidArgument(f"offset must be 0 or more, got {query.offset}.")
         where = filters.filter_clause(query.filter)
+        ordered = filters.apply_order_by(select(RunRow.id), query.order_by)  # validated even if nothing matches
         with self.store.session() as s:
             if query.experiment_ids:
                 exp_ids = [self._experiment_row(s, user, e).id for e in dict.fromkeys(query.experiment_ids)]
@@ -392,8 +393,7 @@ class Tracking:
             scope = [RunRow.experiment_id.in_(exp_ids)] if len(exp_ids) > 1 else [RunRow.experiment_id == exp_ids[0]]
             if where is not None:
                 scope.append(where)
-            stmt = filters.apply_order_by(select(RunRow.id).where(*scope), query.order_by)
-            ids = list(s.scalars(stmt.limit(query.max_results).offset(query.offset)))
+            ids = list(s.scalars(ordered.where(*scope).limit(query.max_results).offset(query.offset)))
             total = None
             if query.include_total:
                 total = s.scalar(select(func.count()).select_from(RunRow).where(*scope))
