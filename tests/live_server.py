@@ -95,3 +95,47 @@ class LiveServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def execute(server: LiveServer, kernel_id: str, code: str, timeout: float = 60) -> tuple[str, str]:
+    """Run ``code`` in a kernel over its channels websocket, as JupyterLab does: (status, output)."""
+    import json
+    import uuid
+
+    import websocket
+
+    ws_url = server.url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
+    ws = websocket.create_connection(ws_url, header=[f"Authorization: token {server.token}"], timeout=timeout)
+    msg_id = uuid.uuid4().hex
+    ws.send(json.dumps({
+        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test", "session": uuid.uuid4().hex,
+                   "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "channel": "shell",
+        "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
+                    "allow_stdin": False, "stop_on_error": True},
+    }))
+    output, status = [], None
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            msg = json.loads(ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "stream":
+                output.append(msg["content"]["text"])
+            elif kind == "error":
+                output.append("\n".join(msg["content"]["traceback"]))
+            elif kind == "execute_reply":
+                status = msg["content"]["status"]
+            elif kind == "status" and msg["content"]["execution_state"] == "idle" and status:
+                break
+    finally:
+        ws.close()
+    return status or "timeout", "".join(output)
+
+
+def start_kernel(server: LiveServer) -> str:
+    resp = requests.post(server.url + "api/kernels", json={"name": "python3"}, headers=server.headers(), timeout=60)
+    resp.raise_for_status()
+    return resp.json()["id"]
