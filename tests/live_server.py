@@ -59,6 +59,13 @@ class LiveServer:
                f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root_dir}",
                "--ServerApp.jpserver_extensions={'workbench_server': True}",
                "--ServerApp.identity_provider_class=workbench_server.auth.WorkbenchIdentityProvider"]
+        if self.app == "lab":  # each server its own workspace and settings, so tests cannot leak UI state
+            settings = self.home / "user-settings"
+            news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+            news.parent.mkdir(parents=True, exist_ok=True)
+            news.write_text('{"fetchNews": "false"}')  # no "Jupyter news?" prompt over the screenshots
+            cmd += [f"--LabApp.workspaces_dir={self.home / 'workspaces'}", f"--LabApp.user_settings_dir={settings}",
+                    "--LabApp.expose_app_in_browser=True"]  # tests drive JupyterLab's own commands
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.root_dir)
         deadline = time.monotonic() + timeout

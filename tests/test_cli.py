@@ -21,6 +21,11 @@ def test_tokens_demo_and_schema(wb_env, db_url, monkeypatch):
     from workbench.tenancy import Tenancy
 
     assert Tenancy(open_store(db_url)).authenticate_token(token).name == "dave"
+    listed = cli("tokens", "list", "dave", env=env)
+    assert "cli" in listed.stdout and "active" in listed.stdout and token not in listed.stdout
+    token_id = listed.stdout.split()[0]
+    assert cli("tokens", "revoke", "dave", token_id, env=env).returncode == 0
+    assert Tenancy(open_store(db_url)).authenticate_token(token) is None
     missing = cli("tokens", "create", "nobody", env=env)
     assert missing.returncode == 2 and "No user named 'nobody'" in missing.stderr
     assert cli("db", "current", env=env).returncode == 0

@@ -15,6 +15,7 @@ from workbench.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    Unauthenticated,
     WorkbenchError,
 )
 from workbench.tracking.fluent import (
@@ -51,6 +52,7 @@ __all__ = [
     "InvalidArgument",
     "NotFound",
     "PermissionDenied",
+    "Unauthenticated",
     "WorkbenchError",
     "active_run",
     "end_run",

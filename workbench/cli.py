@@ -43,6 +43,27 @@ def cmd_tokens_create(args) -> int:
     return 0
 
 
+def cmd_tokens_list(args) -> int:
+    from datetime import datetime, timezone
+
+    from workbench.tenancy import Tenancy
+
+    tenancy = Tenancy(_store())
+    for t in tenancy.list_tokens(tenancy.get_user(args.user)):
+        when = datetime.fromtimestamp(t["created_at"] / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M")
+        print(f"{t['id']:>5}  {t['name']:<20} created {when}  {'revoked' if t['revoked'] else 'active'}")
+    return 0
+
+
+def cmd_tokens_revoke(args) -> int:
+    from workbench.tenancy import Tenancy
+
+    tenancy = Tenancy(_store())
+    tenancy.revoke_token(tenancy.get_user(args.user), args.token_id)
+    print(f"Revoked token {args.token_id}.")
+    return 0
+
+
 def cmd_sync(args) -> int:
     from workbench.client import get_client
     from workbench.tracking.batcher import replay_spool
@@ -75,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="cli", help="a label to recognise the token by")
     create.add_argument("--create-user", action="store_true", help="create the user if missing")
     create.set_defaults(func=cmd_tokens_create)
+    listing = tokens.add_parser("list", help="a user's tokens (never the secrets)")
+    listing.add_argument("user")
+    listing.set_defaults(func=cmd_tokens_list)
+    revoke = tokens.add_parser("revoke", help="revoke one of a user's tokens")
+    revoke.add_argument("user")
+    revoke.add_argument("token_id", type=int)
+    revoke.set_defaults(func=cmd_tokens_revoke)
 
     sub.add_parser("sync", help="send logged values spooled while the server was down").set_defaults(func=cmd_sync)
     sub.add_parser("demo", help="create a small demo experiment (idempotent)").set_defaults(func=cmd_demo)

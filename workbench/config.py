@@ -14,7 +14,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Settings:
     home: Path
-    """Data dir: SQLite database, artifacts, server secret (``WORKBENCH_HOME``)."""
+    """Data dir: SQLite database, artifacts, spooled logging (``WORKBENCH_HOME``)."""
     db_url: str
     """SQLAlchemy URL of the metadata store (``WORKBENCH_DB_URL``)."""
     server_url: str | None
@@ -25,6 +25,11 @@ class Settings:
     """Acting user name in embedded mode (``WORKBENCH_USER``; default: the OS user)."""
     run_heartbeat_timeout_s: float
     """A RUNNING run silent this long is marked FAILED (``WORKBENCH_RUN_HEARTBEAT_TIMEOUT``)."""
+    flush_timeout_s: float
+    """How long ``end_run`` waits for an unreachable server before leaving values queued
+    (``WORKBENCH_FLUSH_TIMEOUT``)."""
+    notebook_path: str | None
+    """The notebook a process runs, when Jupyter does not say (``WORKBENCH_NOTEBOOK_PATH``)."""
 
     @property
     def artifact_root(self) -> Path:
@@ -41,4 +46,6 @@ def settings() -> Settings:
         token=(os.environ.get("WORKBENCH_TOKEN") or None),
         user=(os.environ.get("WORKBENCH_USER") or None),
         run_heartbeat_timeout_s=float(os.environ.get("WORKBENCH_RUN_HEARTBEAT_TIMEOUT", "120")),
+        flush_timeout_s=float(os.environ.get("WORKBENCH_FLUSH_TIMEOUT", "60")),
+        notebook_path=os.environ.get("WORKBENCH_NOTEBOOK_PATH") or None,
     )

@@ -2,16 +2,14 @@
 
 ORM rows never leave ``workbench.store``; services convert them to these.
 The labextension's TypeScript types are generated from this module
-(``python -m workbench.models`` writes the JSON Schema), and CI fails when the
-generated file is stale.
+(``make types`` turns ``panel_json_schema()`` into labextension/src/models.ts),
+and CI fails when the generated file is stale.
 
 Times are integer milliseconds since the epoch (UTC), as in MLflow.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from enum import Enum
 from typing import Any
 
@@ -155,6 +153,8 @@ class LogBatch(_Model):
     params: list[Param] = Field(default_factory=list)
     tags: list[Tag] = Field(default_factory=list)
     heartbeat: bool = False
+    end: RunUpdate | None = None
+    """Applied after the values: how ``end_run`` reaches the server in order with them."""
 
 
 class DatasetLog(_Model):
@@ -235,6 +235,7 @@ PANEL_MODELS: tuple[type[BaseModel], ...] = (
     RunEnvironment,
     DatasetInput,
     Artifact,
+    RunsQuery,
     RunsPage,
     ExperimentList,
     ArtifactList,
@@ -252,8 +253,3 @@ def panel_json_schema() -> dict[str, Any]:
         defs.update(schema.pop("$defs", {}))
         defs[model.__name__] = schema
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "WorkbenchModels", "$defs": defs}
-
-
-if __name__ == "__main__":  # pragma: no cover - used by `make types`
-    json.dump(panel_json_schema(), sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")

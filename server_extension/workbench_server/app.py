@@ -13,6 +13,7 @@ from tornado import web
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Unicode
 
+from workbench.store.engine import SchemaOutOfDate
 from workbench_server.context import get_context
 from workbench_server.handlers import tracking
 from workbench_server.handlers.base import WorkbenchHandler
@@ -43,7 +44,12 @@ class WorkbenchApp(ExtensionApp):
     )
 
     def initialize_settings(self):
-        ctx = get_context()
+        try:
+            ctx = get_context()
+        except SchemaOutOfDate as exc:
+            # Jupyter would carry on without the extension; a half-working server helps nobody.
+            self.log.critical("%s", exc.message)
+            raise SystemExit(1) from None
         self.settings["workbench"] = ctx
         self.settings["workbench_routes"] = tracking.handlers
         self._sweeper = PeriodicCallback(self._sweep_stale_runs, self.stale_run_sweep_interval * 1000)
@@ -63,7 +69,7 @@ class WorkbenchApp(ExtensionApp):
         # per user in the provisioner instead.)
         ctx = self.settings["workbench"]
         if ctx.local_user is not None:
-            token = await asyncio.to_thread(ctx.tenancy.create_token, ctx.local_user, name=KERNEL_TOKEN_NAME)
+            token = await asyncio.to_thread(ctx.tenancy.replace_token, ctx.local_user, name=KERNEL_TOKEN_NAME)
             os.environ["WORKBENCH_URL"] = self.kernel_server_url or serverapp.connection_url
             os.environ["WORKBENCH_TOKEN"] = token.token
             os.environ.setdefault("JUPYTER_SERVER_ROOT", serverapp.root_dir)
@@ -71,7 +77,8 @@ class WorkbenchApp(ExtensionApp):
         await self._sweep_stale_runs()
 
     async def stop_extension(self):
-        self._sweeper.stop()
+        if getattr(self, "_sweeper", None) is not None:
+            self._sweeper.stop()
 
     async def _sweep_stale_runs(self):
         ctx = self.settings["workbench"]

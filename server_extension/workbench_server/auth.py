@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass
 
 from jupyter_server.auth.identity import IdentityProvider, User
+from tornado import web
 
 from workbench.tenancy import Principal
 from workbench.tenancy.service import TOKEN_PREFIX
@@ -34,7 +35,8 @@ class WorkbenchIdentityProvider(IdentityProvider):
 
             principal = await asyncio.to_thread(get_context().tenancy.authenticate_token, token)
             if principal is None:
-                return None
+                # Say so plainly rather than fall through to a confusing XSRF refusal.
+                raise web.HTTPError(401, "This Workbench API token is unknown or revoked.")
             # Like Jupyter's own tokens: no XSRF or origin check for scripted clients.
             handler._token_authenticated = True
             return WorkbenchUser(username=principal.name, name=principal.name, display_name=principal.name,

@@ -13,7 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from workbench import models
@@ -135,6 +135,19 @@ class Tenancy:
             s.add(row)
             s.flush()
             return models.TokenCreated(token=secret, id=row.id, name=row.name)
+
+    def replace_token(self, user: Principal, *, name: str) -> models.TokenCreated:
+        """A new token named ``name``, revoking the user's older live tokens of that name."""
+        with self.store.session() as s:
+            s.execute(update(ApiTokenRow).where(ApiTokenRow.user_id == user.id, ApiTokenRow.name == name,
+                                                ApiTokenRow.revoked_at.is_(None)).values(revoked_at=now_ms()))
+        return self.create_token(user, name=name)
+
+    def list_tokens(self, user: Principal) -> list[dict]:
+        with self.store.session() as s:
+            rows = s.scalars(select(ApiTokenRow).where(ApiTokenRow.user_id == user.id).order_by(ApiTokenRow.id)).all()
+            return [{"id": r.id, "name": r.name, "created_at": r.created_at, "last_used_at": r.last_used_at,
+                     "revoked": r.revoked_at is not None} for r in rows]
 
     def revoke_token(self, user: Principal, token_id: int) -> None:
         with self.store.session() as s:

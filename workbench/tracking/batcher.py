@@ -227,6 +227,8 @@ def _group(items: list[tuple[str, str, tuple]]) -> dict[str, models.LogBatch]:
             batch.metrics.append(models.MetricPoint.model_construct(key=key, value=value, step=step, timestamp=ts))
         elif kind == "param":
             batch.params.append(models.Param.model_construct(key=payload[0], value=payload[1]))
-        else:
+        elif kind == "tag":
             batch.tags.append(models.Tag.model_construct(key=payload[0], value=payload[1]))
+        else:  # "end": the run's final status, stored after everything queued before it
+            batch.end = models.RunUpdate(status=payload[0], end_time=payload[1])
     return batches

@@ -16,7 +16,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from workbench import models
+from workbench import config, models
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
 _packages_cache: tuple[tuple, dict[str, str]] | None = None
@@ -25,10 +25,9 @@ _git_cache: dict[str, tuple[tuple, str | None]] = {}
 
 def notebook_path() -> str | None:
     """The notebook (or script) this process runs: JupyterLab tells kernels via JPY_SESSION_NAME."""
-    for var in ("JPY_SESSION_NAME", "WORKBENCH_NOTEBOOK_PATH"):
-        value = os.environ.get(var)
-        if value:
-            return value
+    value = os.environ.get("JPY_SESSION_NAME") or config.settings().notebook_path
+    if value:
+        return value
     main = sys.modules.get("__main__")
     file = getattr(main, "__file__", None)
     if file and os.path.isfile(file) and not os.path.basename(file).startswith("ipykernel_launcher"):

@@ -11,6 +11,7 @@ import atexit
 import hashlib
 import io
 import threading
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from workbench.client import get_client
 from workbench.clock import now_ms
 from workbench.errors import Conflict, InvalidArgument
 from workbench.tracking import environment, validation
-from workbench.tracking.batcher import Batcher
+from workbench.tracking.batcher import Batcher, LoggingWarning
 
 DEFAULT_EXPERIMENT = "Default"
 _SEARCH_PAGE = 10_000
@@ -69,6 +70,7 @@ class _State(threading.local):
 
 
 _state = _State()
+_open_runs: dict[str, ActiveRun] = {}  # every thread's started, not yet ended runs: ended at exit
 _experiment: dict[str, models.Experiment] = {}  # settings key -> experiment set by set_experiment
 _batcher: Batcher | None = None
 _batcher_lock = threading.Lock()
@@ -84,14 +86,15 @@ def _batcher_instance() -> Batcher:
 
 
 def _at_exit() -> None:
-    # Runs still open at exit end as FINISHED, as in MLflow; their buffered values are stored first.
-    for run in list(_state.stack)[::-1]:
-        try:
-            end_run(_run_id=run.id)
-        except Exception:  # noqa: BLE001 - never raise during interpreter shutdown
-            pass
-    if _batcher is not None:
-        _batcher.close()
+    # Runs still open at exit (in any thread) end as FINISHED, as in MLflow. Their ends are queued
+    # behind their values; what the server cannot take within the close timeout is spooled.
+    if _batcher is None:
+        return
+    for run_id in list(_open_runs)[::-1]:
+        _open_runs.pop(run_id, None)
+        _batcher.unwatch(run_id)
+        _batcher.add(run_id, "end", (models.RunStatus.FINISHED.value, now_ms()))
+    _batcher.close()
 
 
 def _settings_key() -> tuple:
@@ -113,10 +116,15 @@ def set_experiment(name: str) -> models.Experiment:
     return exp
 
 
-def get_experiment() -> models.Experiment:
-    """The current experiment (``Default`` when none was set)."""
+def _current_experiment() -> models.Experiment:
     exp = _experiment.get(repr(_settings_key()))
     return exp if exp is not None else set_experiment(DEFAULT_EXPERIMENT)
+
+
+def get_experiment() -> models.Experiment:
+    """The current experiment with up-to-date run counts (``Default`` when none was set)."""
+    exp = _experiment.get(repr(_settings_key()))
+    return get_client().get_experiment(exp.id) if exp is not None else set_experiment(DEFAULT_EXPERIMENT)
 
 
 def list_experiments() -> list[models.Experiment]:
@@ -142,12 +150,13 @@ def start_run(
         >>> with wb.start_run(name="rf", tags={"team": "growth"}) as run:
         ...     wb.log_metric("auc", 0.91)
     """
+    nested = nested and bool(_state.stack)  # nested with no parent is simply a run
     if _state.stack and not nested:
         raise Conflict(
             f"Run {_state.stack[-1].id} is already active. End it with wb.end_run(), "
             "or pass nested=True to start a child run."
         )
-    exp = set_experiment(experiment) if experiment else get_experiment()
+    exp = set_experiment(experiment) if experiment else _current_experiment()
     tag_map = {validation.check_key("tag", k): str(v) for k, v in (tags or {}).items()}
     if nested:
         tag_map.setdefault("workbench.parent_run_id", _state.stack[-1].id)
@@ -160,6 +169,7 @@ def start_run(
     )
     run = ActiveRun(get_client().create_run(spec))
     _state.stack.append(run)
+    _open_runs[run.id] = run
     _batcher_instance().watch(run.id)
     return run
 
@@ -169,24 +179,30 @@ def active_run() -> ActiveRun | None:
 
 
 def end_run(status: str = "FINISHED", *, _run_id: str | None = None) -> None:
-    """End the active run after every logged value is stored.
+    """End the active run once every value logged to it is stored.
 
+    The end is queued behind the run's values, so the server sees them in order.
+    If the server is unreachable for ``WORKBENCH_FLUSH_TIMEOUT`` seconds, a warning
+    says so and the values stay queued (retried in the background, spooled at exit).
     Raises the server's error if any buffered value was rejected.
     """
-    try:
-        final = models.RunStatus(status)
-    except ValueError:
-        raise InvalidArgument(f"Unknown run status {status!r}; use FINISHED, FAILED or KILLED.") from None
+    final = models.RunStatus(status) if status in models.RunStatus.__members__ else None
+    if final is None or final == models.RunStatus.RUNNING:
+        raise InvalidArgument(f"Cannot end a run as {status!r}; use FINISHED, FAILED or KILLED.")
     run = next((r for r in reversed(_state.stack) if r.id == _run_id), None) if _run_id else active_run()
     if run is None:
         return
     _state.stack.remove(run)
+    _open_runs.pop(run.id, None)
     batcher = _batcher_instance()
     batcher.unwatch(run.id)
+    batcher.add(run.id, "end", (final.value, now_ms()))
     try:
-        batcher.flush(run.id)
-    finally:
-        get_client().update_run(run.id, models.RunUpdate(status=final, end_time=now_ms()))
+        batcher.flush(run.id, timeout=config.settings().flush_timeout_s)
+    except TimeoutError:
+        warnings.warn(f"Run {run.id} ended, but the Workbench server has not answered for "
+                      f"{config.settings().flush_timeout_s:.0f} s: its last values and its end stay queued and "
+                      "are retried in the background (and saved to disk at exit).", LoggingWarning, stacklevel=2)
 
 
 def _run_for_logging() -> ActiveRun:
@@ -327,13 +343,15 @@ def log_dataset(
 
 def get_run(run_id: str) -> models.Run:
     """A run with its params, latest metrics, tags and datasets."""
+    if run_id in _open_runs:
+        flush()  # reading one's own run should see everything logged so far
     return get_client().get_run(run_id)
 
 
 def get_metric_history(run_id: str, key: str) -> pd.DataFrame:
     """Every logged point of a metric, in step order: columns ``step``, ``value``, ``timestamp``."""
-    if active_run() is not None and active_run().id == run_id:
-        flush()  # reading one's own run should see everything logged so far
+    if run_id in _open_runs:
+        flush()
     hist = get_client().get_metric_history(run_id, key)
     return pd.DataFrame(
         {"step": [p.step for p in hist.points], "value": [p.value for p in hist.points],
@@ -344,7 +362,7 @@ def get_metric_history(run_id: str, key: str) -> pd.DataFrame:
 
 def _experiment_ids(experiment: str | int | Sequence[str | int] | None) -> list[int]:
     if experiment is None:
-        return [get_experiment().id]
+        return [_current_experiment().id]
     items = [experiment] if isinstance(experiment, str | int) else list(experiment)
     by_name = None
     ids = []
@@ -377,7 +395,7 @@ def search_runs(
         >>> wb.search_runs(experiment="churn", filter="metrics.auc > 0.9 and params.depth = '4'",
         ...                order_by=["metrics.auc DESC"])
     """
-    if active_run() is not None:
+    if _open_runs:
         flush()
     ids = _experiment_ids(experiment)
     runs: list[models.Run] = []

@@ -232,20 +232,24 @@ class Tracking:
     def update_run(self, user: Principal, run_id: str, change: models.RunUpdate) -> models.RunInfo:
         with self.store.session() as s:
             row = self._run_row(s, user, run_id)
-            if change.name is not None:
-                row.name = validation.check_name("run", change.name)
-            if change.status is not None:
-                row.status = change.status.value
-                if change.status in _TERMINAL:
-                    row.end_time = change.end_time or row.end_time or now_ms()
-                else:
-                    row.end_time = None
-                    row.heartbeat_at = now_ms()
-            elif change.end_time is not None:
-                row.end_time = change.end_time
-            if row.end_time is not None and row.end_time < row.start_time:
-                raise InvalidArgument(f"end_time {row.end_time} is before the run's start_time {row.start_time}.")
+            self._apply_update(row, change)
             return self._info(row, None, s)
+
+    @staticmethod
+    def _apply_update(row: RunRow, change: models.RunUpdate) -> None:
+        if change.name is not None:
+            row.name = validation.check_name("run", change.name)
+        if change.status is not None:
+            row.status = change.status.value
+            if change.status in _TERMINAL:
+                row.end_time = next(t for t in (change.end_time, row.end_time, now_ms()) if t is not None)
+            else:
+                row.end_time = None
+                row.heartbeat_at = now_ms()
+        elif change.end_time is not None:
+            row.end_time = change.end_time
+        if row.end_time is not None and row.end_time < row.start_time:
+            raise InvalidArgument(f"end_time {row.end_time} is before the run's start_time {row.start_time}.")
 
     def delete_run(self, user: Principal, run_id: str) -> None:
         with self.store.session() as s:
@@ -296,6 +300,8 @@ class Tracking:
                 self._log_metrics(s, row.id, exp_id, points)
             if batch.heartbeat or points or params or tags:
                 row.heartbeat_at = now_ms()
+            if batch.end is not None:
+                self._apply_update(row, batch.end)
 
     def _log_params(self, s: Session, run_id: str, exp_id: int, params: dict[str, str]) -> None:
         existing = dict(s.execute(select(ParamRow.key, ParamRow.value).where(

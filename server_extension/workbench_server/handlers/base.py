@@ -60,6 +60,12 @@ class WorkbenchHandler(APIHandler):
         await super().prepare()
         self.principal = self._resolve_principal()
 
+    def check_xsrf_cookie(self) -> None:
+        # A request with no credentials at all is unauthenticated (401), not a forgery (403).
+        if hasattr(self, "_jupyter_current_user") and self._jupyter_current_user is None:
+            raise errors.Unauthenticated("Log in, or send 'Authorization: token <your Workbench API token>'.")
+        super().check_xsrf_cookie()
+
     def _resolve_principal(self) -> Principal:
         user = self.current_user
         principal = getattr(user, "principal", None)

@@ -127,7 +127,8 @@ class ArtifactHandler(WorkbenchHandler):
     }
 
     async def get(self, run_id, path):
-        file, media = await self.call(self.wb.artifacts.open, self.principal, run_id, urllib.parse.unquote(path))
+        # Tornado has already URL-decoded path arguments.
+        file, media = await self.call(self.wb.artifacts.open, self.principal, run_id, path)
         self.set_header("Content-Type", media if not media.startswith("text/") else f"{media}; charset=utf-8")
         # Artifacts are user content: never let the browser sniff them into HTML or script.
         self.set_header("X-Content-Type-Options", "nosniff")
@@ -142,8 +143,7 @@ class ArtifactHandler(WorkbenchHandler):
         self.finish()
 
     async def put(self, run_id, path):
-        art = await self.call(self.wb.artifacts.put, self.principal, run_id, urllib.parse.unquote(path),
-                              self.request.body)
+        art = await self.call(self.wb.artifacts.put, self.principal, run_id, path, self.request.body)
         self.reply(art, 201)
 
 
