@@ -37,9 +37,8 @@ from workbench.store.tables import (
 )
 from workbench.store.upsert import insert_ignore, upsert
 from workbench.tenancy import Principal
-from workbench.tracking import filters, names, validation
+from workbench.tracking import names, search, validation
 
-MAX_PAGE = 50_000
 _TERMINAL = {models.RunStatus.FINISHED, models.RunStatus.FAILED, models.RunStatus.KILLED}
 
 
@@ -209,18 +208,7 @@ class Tracking:
     def _info(self, row: RunRow, user_name: str | None, s: Session) -> models.RunInfo:
         if user_name is None:
             user_name = s.scalar(select(UserRow.name).where(UserRow.id == row.owner_id)) or "?"
-        return models.RunInfo(
-            run_id=row.id,
-            experiment_id=row.experiment_id,
-            name=row.name,
-            status=models.RunStatus(row.status),
-            start_time=row.start_time,
-            end_time=row.end_time,
-            user=user_name,
-            notebook_path=row.notebook_path,
-            git_commit=row.git_commit,
-            kernel_id=row.kernel_id,
-        )
+        return search.run_info(row, user_name)
 
     def get_run(self, user: Principal, run_id: str) -> models.Run:
         with self.store.session() as s:
@@ -383,59 +371,16 @@ class Tracking:
     # --- search ------------------------------------------------------------------------------
 
     def search_runs(self, user: Principal, query: models.RunsQuery) -> models.RunsPage:
-        if not 0 < query.max_results <= MAX_PAGE:
-            raise InvalidArgument(f"max_results must be between 1 and {MAX_PAGE}, got {query.max_results}.")
-        if query.offset < 0:
-            raise InvalidArgument(f"offset must be 0 or more, got {query.offset}.")
-        where = filters.filter_clause(query.filter)
-        ordered = filters.apply_order_by(select(RunRow.id), query.order_by)  # validated even if nothing matches
+        """A page of runs (the runs table, ``wb.search_runs``): see ``workbench.tracking.search``."""
         with self.store.session() as s:
             if query.experiment_ids:
                 exp_ids = [self._experiment_row(s, user, e).id for e in dict.fromkeys(query.experiment_ids)]
             else:
                 exp_ids = self._visible_experiment_ids(s, user)
-            if not exp_ids:
-                return models.RunsPage(runs=[], total=0, offset=query.offset)
-            scope = [RunRow.experiment_id.in_(exp_ids)] if len(exp_ids) > 1 else [RunRow.experiment_id == exp_ids[0]]
-            if where is not None:
-                scope.append(where)
-            ids = list(s.scalars(ordered.where(*scope).limit(query.max_results).offset(query.offset)))
-            total = None
-            if query.include_total:
-                total = s.scalar(select(func.count()).select_from(RunRow).where(*scope))
-            rows = {r.id: r for r in s.scalars(select(RunRow).where(RunRow.id.in_(ids)))} if ids else {}
-            runs = self._assemble(s, [rows[i] for i in ids])
-            keys: dict[str, list[str]] = {"param": [], "metric": [], "tag": []}
-            for kind, key in s.execute(
-                select(ExperimentKeyRow.kind, ExperimentKeyRow.key)
-                .where(ExperimentKeyRow.experiment_id.in_(exp_ids))
-                .distinct()
-                .order_by(ExperimentKeyRow.kind, ExperimentKeyRow.key)
-            ):
-                keys[kind].append(key)
-        return models.RunsPage(
-            runs=runs, total=total, offset=query.offset,
-            param_keys=keys["param"], metric_keys=keys["metric"], tag_keys=keys["tag"],
-        )
+        return search.search_runs(self.store, exp_ids, query)
 
     def _assemble(self, s: Session, rows: list[RunRow]) -> list[models.Run]:
-        """Runs with their params, latest metrics and tags, in three queries for any number of runs."""
-        if not rows:
-            return []
-        data = {r.id: models.RunData() for r in rows}
-        users = dict(s.execute(select(UserRow.id, UserRow.name).where(UserRow.id.in_({r.owner_id for r in rows}))).all())
-        ids = list(data)
-        for chunk_start in range(0, len(ids), 900):
-            chunk = ids[chunk_start:chunk_start + 900]
-            for rid, k, v in s.execute(select(ParamRow.run_id, ParamRow.key, ParamRow.value).where(ParamRow.run_id.in_(chunk))):
-                data[rid].params[k] = v
-            for rid, k, v in s.execute(
-                select(LatestMetricRow.run_id, LatestMetricRow.key, LatestMetricRow.value).where(LatestMetricRow.run_id.in_(chunk))
-            ):
-                data[rid].metrics[k] = _float(v)
-            for rid, k, v in s.execute(select(TagRow.run_id, TagRow.key, TagRow.value).where(TagRow.run_id.in_(chunk))):
-                data[rid].tags[k] = v
-        return [models.Run(info=self._info(r, users.get(r.owner_id, "?"), s), data=data[r.id]) for r in rows]
+        return search.assemble_runs(s, rows)
 
     # --- datasets ----------------------------------------------------------------------------
 
