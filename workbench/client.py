@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
-from pathlib import Path
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -38,7 +37,7 @@ class Transport(Protocol):
     def get_run(self, run_id: str) -> models.Run: ...
     def update_run(self, run_id: str, change: models.RunUpdate) -> models.RunInfo: ...
     def delete_run(self, run_id: str) -> None: ...
-    def log_batch(self, run_id: str, batch: models.LogBatch) -> None: ...
+    def log_batch(self, run_id: str, batch: models.PointBatch) -> None: ...
     def search_runs(self, query: models.RunsQuery) -> models.RunsPage: ...
     def get_metric_history(self, run_id: str, key: str) -> models.MetricHistory: ...
     def get_environment(self, run_id: str) -> models.RunEnvironment: ...
@@ -89,8 +88,8 @@ class EmbeddedTransport:
     def delete_run(self, run_id: str) -> None:
         self.tracking.delete_run(self.user, run_id)
 
-    def log_batch(self, run_id: str, batch: models.LogBatch) -> None:
-        self.tracking.log_batch(self.user, run_id, batch)
+    def log_batch(self, run_id: str, batch: models.PointBatch) -> None:
+        self.tracking.log_points(self.user, run_id, batch)
 
     def search_runs(self, query: models.RunsQuery) -> models.RunsPage:
         return self.tracking.search_runs(self.user, query)
@@ -133,10 +132,10 @@ class HttpTransport:
         self.description = f"server {url}"
 
     def _call(self, method: str, path: str, body: BaseModel | None = None, *, data: bytes | None = None,
-              params: dict | None = None):
+              params: dict | None = None, json_body: bool = False):
         import requests
 
-        headers = {}
+        headers = {"Content-Type": "application/json"} if json_body else {}
         if body is not None:
             data = body.model_dump_json(by_alias=True).encode()
             headers["Content-Type"] = "application/json"
@@ -182,8 +181,8 @@ class HttpTransport:
     def delete_run(self, run_id: str) -> None:
         self._call("DELETE", f"/runs/{_quote(run_id)}")
 
-    def log_batch(self, run_id: str, batch: models.LogBatch) -> None:
-        self._call("POST", f"/runs/{_quote(run_id)}/log-batch", batch)
+    def log_batch(self, run_id: str, batch: models.PointBatch) -> None:
+        self._call("POST", f"/runs/{_quote(run_id)}/log-batch", data=batch.to_json().encode(), json_body=True)
 
     def search_runs(self, query: models.RunsQuery) -> models.RunsPage:
         return models.RunsPage.model_validate_json(self._call("POST", "/runs/search", query).content)
@@ -232,6 +231,3 @@ def reset_client() -> None:
     with _client_lock:
         _client = None
 
-
-def artifact_bytes(local_path: str | Path) -> bytes:
-    return Path(local_path).read_bytes()

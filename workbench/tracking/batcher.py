@@ -57,10 +57,12 @@ class Batcher:
     # --- called by the notebook's thread(s) ---------------------------------------------------
 
     def add(self, run_id: str, kind: str, payload: tuple) -> None:
-        with self._cond:
-            self._queue.append((run_id, kind, payload))
-            self._ensure_thread()
-            if len(self._queue) >= MAX_POINTS_PER_REQUEST:
+        # deque.append is atomic: no lock on the hot path. The sender wakes every interval,
+        # or at once when a full request's worth is waiting.
+        self._queue.append((run_id, kind, payload))
+        if self._thread is None or len(self._queue) >= MAX_POINTS_PER_REQUEST:
+            with self._cond:
+                self._ensure_thread()
                 self._cond.notify()
 
     def watch(self, run_id: str) -> None:
@@ -129,7 +131,7 @@ class Batcher:
                               if time.monotonic() - self._last_sent.get(r, 0) > HEARTBEAT_EVERY_S]
             batches = _group(items)
             for run_id in heartbeats:
-                batches.setdefault(run_id, models.LogBatch()).heartbeat = True
+                batches.setdefault(run_id, models.PointBatch()).heartbeat = True
             try:
                 self._send(batches)
                 backoff = 0.5
@@ -145,7 +147,7 @@ class Batcher:
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    def _send(self, batches: dict[str, models.LogBatch]) -> None:
+    def _send(self, batches: dict[str, models.PointBatch]) -> None:
         from workbench.client import ServerUnavailable
 
         transport = self._transport_factory()
@@ -179,7 +181,7 @@ class Batcher:
             return
         self._spool_dir.mkdir(parents=True, exist_ok=True)
         path = self._spool_dir / f"{time.time_ns()}-{os.getpid()}.json"
-        batches = {rid: b.model_dump(mode="json") for rid, b in _group(items).items()}
+        batches = {rid: json.loads(b.to_json()) for rid, b in _group(items).items()}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(batches))
         os.replace(tmp, path)
@@ -200,7 +202,7 @@ def replay_spool(spool_dir: Path, transport_factory: Callable[[], object], *, qu
             batches = json.loads(path.read_text())
             transport = transport_factory()
             for run_id, batch in batches.items():
-                transport.log_batch(run_id, models.LogBatch.model_validate(batch))
+                transport.log_batch(run_id, models.PointBatch.from_model(models.LogBatch.model_validate(batch)))
         except WorkbenchError:
             if quiet:
                 return sent
@@ -216,19 +218,18 @@ class _Retry(Exception):
         self.stored = stored
 
 
-def _group(items: list[tuple[str, str, tuple]]) -> dict[str, models.LogBatch]:
-    batches: dict[str, models.LogBatch] = {}
+def _group(items: list[tuple[str, str, tuple]]) -> dict[str, models.PointBatch]:
+    batches: dict[str, models.PointBatch] = {}
     for run_id, kind, payload in items:
         batch = batches.get(run_id)
         if batch is None:
-            batch = batches[run_id] = models.LogBatch()
+            batch = batches[run_id] = models.PointBatch()
         if kind == "metric":
-            key, value, step, ts = payload
-            batch.metrics.append(models.MetricPoint.model_construct(key=key, value=value, step=step, timestamp=ts))
+            batch.metrics.append(payload)
         elif kind == "param":
-            batch.params.append(models.Param.model_construct(key=payload[0], value=payload[1]))
+            batch.params.append(payload)
         elif kind == "tag":
-            batch.tags.append(models.Tag.model_construct(key=payload[0], value=payload[1]))
+            batch.tags.append(payload)
         else:  # "end": the run's final status, stored after everything queued before it
-            batch.end = models.RunUpdate(status=payload[0], end_time=payload[1])
+            batch.end = payload
     return batches

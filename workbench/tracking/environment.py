@@ -7,7 +7,6 @@ site-packages or the repository's HEAD change, so starting many runs stays cheap
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import platform
@@ -73,22 +72,37 @@ def packages() -> dict[str, str]:
     return dict(_packages_cache[1])
 
 
+def _git_dir(directory: Path) -> Path | None:
+    for folder in (directory, *directory.parents):
+        if (folder / ".git").exists():
+            return folder / ".git"
+    return None
+
+
 def git_commit(path: str | None) -> str | None:
+    """HEAD's commit of the repository holding ``path`` (cached until HEAD or a ref moves)."""
     directory = Path(path).parent if path and os.path.isfile(path) else Path(path or os.getcwd())
     if not directory.is_dir():
         directory = Path(os.getcwd())
-    key = str(directory.resolve())
-    heads = sorted(glob.glob(str(directory / ".git" / "HEAD")))
-    sig = tuple(os.stat(h).st_mtime_ns for h in heads)
+    git_dir = _git_dir(directory.resolve())
+    if git_dir is None:
+        return None  # not in a repository: no need to ask git
+    sig = []
+    for name in ("HEAD", "refs/heads", "packed-refs"):
+        try:
+            sig.append(os.stat(git_dir / name).st_mtime_ns)
+        except OSError:
+            sig.append(None)
+    key = str(git_dir)
     cached = _git_cache.get(key)
-    if cached and cached[0] == sig and heads:
+    if cached and cached[0] == tuple(sig):
         return cached[1]
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, timeout=3)
         commit = out.stdout.strip() if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         commit = None
-    _git_cache[key] = (sig, commit)
+    _git_cache[key] = (tuple(sig), commit)
     return commit
 
 

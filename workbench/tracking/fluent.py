@@ -11,6 +11,7 @@ import atexit
 import hashlib
 import io
 import threading
+import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -73,11 +74,14 @@ _state = _State()
 _open_runs: dict[str, ActiveRun] = {}  # every thread's started, not yet ended runs: ended at exit
 _experiment: dict[str, models.Experiment] = {}  # settings key -> experiment set by set_experiment
 _batcher: Batcher | None = None
+_checked_metric_keys: set[str] = set()
 _batcher_lock = threading.Lock()
 
 
 def _batcher_instance() -> Batcher:
     global _batcher
+    if _batcher is not None:  # the hot path: no lock once created
+        return _batcher
     with _batcher_lock:
         if _batcher is None:
             _batcher = Batcher(get_client, config.settings().home / "spool")
@@ -93,7 +97,7 @@ def _at_exit() -> None:
     for run_id in list(_open_runs)[::-1]:
         _open_runs.pop(run_id, None)
         _batcher.unwatch(run_id)
-        _batcher.add(run_id, "end", (models.RunStatus.FINISHED.value, now_ms()))
+        _batcher.add(run_id, "end", (models.RunStatus.FINISHED, now_ms()))
     _batcher.close()
 
 
@@ -196,7 +200,7 @@ def end_run(status: str = "FINISHED", *, _run_id: str | None = None) -> None:
     _open_runs.pop(run.id, None)
     batcher = _batcher_instance()
     batcher.unwatch(run.id)
-    batcher.add(run.id, "end", (final.value, now_ms()))
+    batcher.add(run.id, "end", (final, now_ms()))
     try:
         batcher.flush(run.id, timeout=config.settings().flush_timeout_s)
     except TimeoutError:
@@ -255,12 +259,19 @@ def log_metric(key: str, value: float, step: int | None = None, *, timestamp: in
         >>> for epoch in range(10):
         ...     wb.log_metric("loss", loss, step=epoch)
     """
-    run = _run_for_logging()
-    validation.check_key("metric", key)
-    value = validation.check_metric_value(key, value)
-    step = 0 if step is None else validation.check_step(key, step)
-    ts = now_ms() if timestamp is None else validation.check_timestamp(key, timestamp)
-    _batcher_instance().add(run.id, "metric", (key, value, step, ts))
+    run = _state.stack[-1] if _state.stack else _run_for_logging()
+    # Fast paths for the common types; the full checks (and their messages) otherwise.
+    if key not in _checked_metric_keys:
+        validation.check_key("metric", key)
+        if len(_checked_metric_keys) < 100_000:
+            _checked_metric_keys.add(key)
+    value = float(value) if type(value) in (float, int) else validation.check_metric_value(key, value)
+    if step is None:
+        step = 0
+    elif type(step) is not int or not -(2**63) < step < 2**63:
+        step = validation.check_step(key, step)
+    ts = time.time_ns() // 1_000_000 if timestamp is None else validation.check_timestamp(key, timestamp)
+    (_batcher or _batcher_instance()).add(run.id, "metric", (key, value, step, ts))
 
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None, *, timestamp: int | None = None) -> None:

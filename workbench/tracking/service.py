@@ -35,7 +35,7 @@ from workbench.store.tables import (
     TagRow,
     UserRow,
 )
-from workbench.store.upsert import insert_ignore, upsert
+from workbench.store.upsert import bulk_insert, insert_ignore, upsert
 from workbench.tenancy import Principal
 from workbench.tracking import names, search, validation
 
@@ -261,19 +261,30 @@ class Tracking:
 
     def log_batch(self, user: Principal, run_id: str, batch: models.LogBatch) -> None:
         """Store a batch atomically: all of it or, on any error, none of it."""
-        params = {}
-        for p in batch.params:
-            validation.check_key("param", p.key)
-            value = validation.stringify("param", p.key, p.value, validation.MAX_PARAM_VALUE)
-            if params.get(p.key, value) != value:
-                raise Conflict(f"Param {p.key!r} is given two values in one batch ({params[p.key]!r}, {value!r}).")
-            params[p.key] = value
-        tags = {validation.check_key("tag", t.key): validation.stringify("tag", t.key, t.value, validation.MAX_TAG_VALUE)
-                for t in batch.tags}
-        points = []
-        for m in batch.metrics:
-            validation.check_key("metric", m.key)
-            points.append((m.key, m.value, validation.check_step(m.key, m.step), validation.check_timestamp(m.key, m.timestamp)))
+        self.log_points(user, run_id, models.PointBatch.from_model(batch))
+
+    def log_points(self, user: Principal, run_id: str, batch: models.PointBatch) -> None:
+        """``log_batch`` on the in-process form: checked per key and per value, stored in bulk."""
+        params: dict[str, str] = {}
+        for key, value in batch.params:
+            validation.check_key("param", key)
+            value = validation.stringify("param", key, value, validation.MAX_PARAM_VALUE)
+            if params.get(key, value) != value:
+                raise Conflict(f"Param {key!r} is given two values in one batch ({params[key]!r}, {value!r}).")
+            params[key] = value
+        tags = {validation.check_key("tag", k): validation.stringify("tag", k, v, validation.MAX_TAG_VALUE)
+                for k, v in batch.tags}
+        keys_seen: set[str] = set()
+        for key, value, step, ts in batch.metrics:
+            if key not in keys_seen:  # a batch repeats few keys many times: check each once
+                validation.check_key("metric", key)
+                keys_seen.add(key)
+            if type(value) is not float:
+                validation.check_metric_value(key, value)
+            if type(step) is not int or not -(2**63) < step < 2**63:
+                validation.check_step(key, step)
+            if type(ts) is not int or ts < 0:
+                validation.check_timestamp(key, ts)
 
         with self.store.session() as s:
             row = self._run_row(s, user, run_id)
@@ -284,12 +295,12 @@ class Tracking:
                 upsert(s, TagRow.__table__, [{"run_id": row.id, "key": k, "value": v, "experiment_id": exp_id}
                                              for k, v in tags.items()], ("run_id", "key"), ("value",))
                 self._remember_keys(s, exp_id, "tag", tags)
-            if points:
-                self._log_metrics(s, row.id, exp_id, points)
-            if batch.heartbeat or points or params or tags:
+            if batch.metrics:
+                self._log_metrics(s, row.id, exp_id, batch.metrics)
+            if batch.heartbeat or batch.metrics or params or tags:
                 row.heartbeat_at = now_ms()
             if batch.end is not None:
-                self._apply_update(row, batch.end)
+                self._apply_update(row, models.RunUpdate(status=batch.end[0], end_time=batch.end[1]))
 
     def _log_params(self, s: Session, run_id: str, exp_id: int, params: dict[str, str]) -> None:
         existing = dict(s.execute(select(ParamRow.key, ParamRow.value).where(
@@ -307,10 +318,8 @@ class Tracking:
             self._remember_keys(s, exp_id, "param", params)
 
     def _log_metrics(self, s: Session, run_id: str, exp_id: int, points: list[tuple[str, float, int, int]]) -> None:
-        s.execute(
-            MetricRow.__table__.insert(),
-            [{"run_id": run_id, "key": k, "value": _db_float(v), "step": st, "timestamp": ts} for k, v, st, ts in points],
-        )
+        bulk_insert(s, MetricRow.__table__, ("run_id", "key", "value", "step", "timestamp"),
+                    [(run_id, k, None if v != v else v, st, ts) for k, v, st, ts in points])  # v != v: NaN
         latest: dict[str, tuple[str, float, int, int]] = {}
         for p in points:
             best = latest.get(p[0])
