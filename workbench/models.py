@@ -129,6 +129,9 @@ class RunEnvironment(_Model):
 
 class RunCreate(_Model):
     experiment_id: int
+    run_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    """Chosen by the client (32 hex digits) so ``start_run`` need not wait for the server;
+    creating the same run again is a no-op."""
     name: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     start_time: int | None = None
@@ -158,6 +161,8 @@ class LogBatch(_Model):
     heartbeat: bool = False
     end: RunUpdate | None = None
     """Applied after the values: how ``end_run`` reaches the server in order with them."""
+    create: RunCreate | None = None
+    """Create the run first (if it does not exist yet): how ``start_run`` reaches the server."""
 
 
 class DatasetLog(_Model):
@@ -189,6 +194,8 @@ class PointBatch:
     heartbeat: bool = False
     end: tuple[RunStatus, int] | None = None
     """(final status, end time) applied after the values."""
+    create: RunCreate | None = None
+    """The run to create before the values, when it is new."""
 
     @classmethod
     def from_model(cls, batch: LogBatch) -> PointBatch:
@@ -198,6 +205,7 @@ class PointBatch:
             tags=[(t.key, t.value) for t in batch.tags],
             heartbeat=batch.heartbeat,
             end=(batch.end.status, batch.end.end_time) if batch.end and batch.end.status else None,
+            create=batch.create,
         )
 
     def to_json(self) -> str:
@@ -211,6 +219,8 @@ class PointBatch:
         }
         if self.end is not None:
             body["end"] = {"status": RunStatus(self.end[0]).value, "end_time": self.end[1]}
+        if self.create is not None:
+            body["create"] = self.create.model_dump(mode="json", exclude_none=True)
         return json.dumps(body, allow_nan=False)
 
 

@@ -52,6 +52,7 @@ def test_values_left_at_exit_are_spooled_and_replayed(own_server, wb_env):
     import workbench as wb
 
     run = wb.start_run()
+    wb.flush()  # the run exists on the server; only this test's own batcher's values are at stake
     own_server.stop()
     spool = wb_env / "spool-test"
     batcher = Batcher(client.get_client, spool)

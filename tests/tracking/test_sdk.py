@@ -157,3 +157,23 @@ def test_same_data_same_dataset_version(sdk):
         same = sdk.log_dataset(df.copy(), name="train")
         v2 = sdk.log_dataset(df.assign(a=[1, 2, 4]), name="train", context="eval")
     assert (v1.version, same.version, v2.version) == (1, 1, 2) and v1.digest == same.digest != v2.digest
+
+
+def test_start_run_does_not_wait_and_creation_errors_surface_at_end_run(sdk):
+    from workbench.client import get_client
+
+    exp = sdk.set_experiment("soon-gone")
+    run = sdk.start_run(name="orphan")
+    assert run.info.name == "orphan" and run.info.status == models.RunStatus.RUNNING and run.info.user
+    sdk.end_run()
+    get_client().delete_run(run.id)
+    # The experiment disappears before the next run's creation reaches the server.
+    transport = get_client()
+    if hasattr(transport, "tracking"):
+        transport.tracking.delete_experiment(transport.user, exp.id)
+    else:
+        transport._call("DELETE", f"/experiments/{exp.id}")
+    sdk.start_run()
+    sdk.log_metric("x", 1.0)
+    with pytest.raises(sdk.NotFound, match="No experiment"):
+        sdk.end_run()

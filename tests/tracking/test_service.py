@@ -211,3 +211,29 @@ def test_artifacts_store_list_and_refuse_escapes(tracking, alice, tmp_path):
     with pytest.raises(NotFound):
         arts.open(alice, run.id, "missing.txt")
     assert not list((tmp_path / "artifacts" / run.id).rglob(".upload-*"))  # no temp files left behind
+
+
+def test_client_chosen_run_ids_are_idempotent_and_not_stealable(tracking, alice, bob):
+    exp = tracking.create_experiment(alice, "e")
+    spec = models.RunCreate(experiment_id=exp.id, run_id="ab" * 16, name="mine")
+    first = tracking.create_run(alice, spec)
+    again = tracking.create_run(alice, spec)  # a retry after a lost reply
+    assert first.id == again.id == "ab" * 16
+    bob_exp = tracking.create_experiment(bob, "e")
+    with pytest.raises(Conflict, match="already taken"):
+        tracking.create_run(bob, models.RunCreate(experiment_id=bob_exp.id, run_id="ab" * 16))
+    with pytest.raises(ValueError):
+        models.RunCreate(experiment_id=exp.id, run_id="not-hex")
+
+
+def test_a_batch_can_create_its_run_first(tracking, alice):
+    exp = tracking.create_experiment(alice, "e")
+    create = models.RunCreate(experiment_id=exp.id, run_id="cd" * 16, name="batched", start_time=now_ms() - 1000)
+    batch = models.PointBatch(metrics=[("loss", 0.5, 0, 1)], create=create,
+                              end=(models.RunStatus.FINISHED, now_ms()))
+    tracking.log_points(alice, "cd" * 16, batch)
+    tracking.log_points(alice, "cd" * 16, batch.__class__(create=create, metrics=[("loss", 0.4, 1, 2)]))
+    run = tracking.get_run(alice, "cd" * 16)
+    assert run.info.name == "batched" and run.data.metrics == {"loss": 0.4}
+    with pytest.raises(InvalidArgument, match="sent to run"):
+        tracking.log_points(alice, "ef" * 16, models.PointBatch(create=create))

@@ -230,6 +230,8 @@ def _group(items: list[tuple[str, str, tuple]]) -> dict[str, models.PointBatch]:
             batch.params.append(payload)
         elif kind == "tag":
             batch.tags.append(payload)
+        elif kind == "create":  # always the first item of its run
+            batch.create = payload
         else:  # "end": the run's final status, stored after everything queued before it
             batch.end = payload
     return batches

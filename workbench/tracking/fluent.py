@@ -10,8 +10,10 @@ from __future__ import annotations
 import atexit
 import hashlib
 import io
+import secrets
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,7 +25,7 @@ from workbench import config, models
 from workbench.client import get_client
 from workbench.clock import now_ms
 from workbench.errors import Conflict, InvalidArgument
-from workbench.tracking import environment, validation
+from workbench.tracking import environment, names, validation
 from workbench.tracking.batcher import Batcher, LoggingWarning
 
 DEFAULT_EXPERIMENT = "Default"
@@ -164,18 +166,37 @@ def start_run(
     tag_map = {validation.check_key("tag", k): str(v) for k, v in (tags or {}).items()}
     if nested:
         tag_map.setdefault("workbench.parent_run_id", _state.stack[-1].id)
+    env = environment.capture()
     spec = models.RunCreate(
         experiment_id=exp.id,
-        name=name,
+        run_id=uuid.uuid4().hex,
+        name=validation.check_name("run", name) if name is not None else names.run_name(secrets.randbelow),
         tags=tag_map,
+        start_time=now_ms(),
         kernel_id=environment.kernel_id(),
-        environment=environment.capture(),
+        environment=env,
     )
-    run = ActiveRun(get_client().create_run(spec))
+    # The run is created by the first batch the logger sends: start_run never waits for the server.
+    info = models.RunInfo(run_id=spec.run_id, experiment_id=exp.id, name=spec.name, status=models.RunStatus.RUNNING,
+                          start_time=spec.start_time, user=_user_name(), notebook_path=env.notebook_path,
+                          git_commit=env.git_commit, kernel_id=spec.kernel_id)
+    run = ActiveRun(models.Run(info=info, data=models.RunData(tags=tag_map)))
+    batcher = _batcher_instance()
+    batcher.add(run.id, "create", spec)
     _state.stack.append(run)
     _open_runs[run.id] = run
-    _batcher_instance().watch(run.id)
+    batcher.watch(run.id)
     return run
+
+
+_user_names: dict[str, str] = {}
+
+
+def _user_name() -> str:
+    key = repr(_settings_key())
+    if key not in _user_names:
+        _user_names[key] = get_client().me().name
+    return _user_names[key]
 
 
 def active_run() -> ActiveRun | None:
@@ -280,6 +301,13 @@ def log_metrics(metrics: Mapping[str, float], step: int | None = None, *, timest
         log_metric(key, value, step, timestamp=ts)
 
 
+def _run_on_server() -> ActiveRun:
+    """The active run, made sure to exist on the server (its creation may still be queued)."""
+    run = _run_for_logging()
+    _batcher_instance().flush(run.id)
+    return run
+
+
 def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> list[models.Artifact]:
     """Upload a file (or every file of a directory) to the active run's artifacts.
 
@@ -287,7 +315,7 @@ def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> li
         >>> wb.log_artifact("plot.png")                       # -> artifact "plot.png"
         >>> wb.log_artifact("outputs/", artifact_path="out")   # -> "out/..."
     """
-    run = _run_for_logging()
+    run = _run_on_server()
     local = Path(local_path)
     if not local.exists():
         raise InvalidArgument(f"No file or directory at {str(local)!r} to log as an artifact.")
@@ -306,7 +334,7 @@ def log_artifacts(local_dir: str | Path, artifact_path: str | None = None) -> li
 
 def log_text(text: str, artifact_file: str) -> models.Artifact:
     """Store ``text`` as an artifact file, e.g. ``wb.log_text(report, "notes/summary.md")``."""
-    return get_client().put_artifact(_run_for_logging().id, artifact_file, text.encode())
+    return get_client().put_artifact(_run_on_server().id, artifact_file, text.encode())
 
 
 def log_figure(figure: Any, artifact_file: str) -> models.Artifact:
@@ -314,7 +342,7 @@ def log_figure(figure: Any, artifact_file: str) -> models.Artifact:
     buf = io.BytesIO()
     fmt = Path(artifact_file).suffix.lstrip(".") or "png"
     figure.savefig(buf, format=fmt, bbox_inches="tight")
-    return get_client().put_artifact(_run_for_logging().id, artifact_file, buf.getvalue())
+    return get_client().put_artifact(_run_on_server().id, artifact_file, buf.getvalue())
 
 
 def dataset_digest(df: pd.DataFrame) -> str:
@@ -335,7 +363,7 @@ def log_dataset(
     Example:
         >>> wb.log_dataset(train_df, name="churn-train", source="s3://bucket/churn.parquet")
     """
-    run = _run_for_logging()
+    run = _run_on_server()
     frame = df if isinstance(df, pd.DataFrame) else pd.DataFrame(df)
     spec = models.DatasetLog(
         name=name,

@@ -173,37 +173,47 @@ class Tracking:
             return self._run_row(s, user, run_id).id
 
     def create_run(self, user: Principal, spec: models.RunCreate) -> models.Run:
-        tags = {validation.check_key("tag", k): validation.stringify("tag", k, v, validation.MAX_TAG_VALUE)
-                for k, v in spec.tags.items()}
-        env = spec.environment or models.RunEnvironment()
-        now = now_ms()
+        """Start a run. With a client-chosen ``run_id``, creating it again returns it unchanged."""
         with self.store.session() as s:
-            exp = self._experiment_row(s, user, spec.experiment_id)
-            row = RunRow(
-                id=uuid.uuid4().hex,
-                experiment_id=exp.id,
-                owner_id=user.id,
-                name=validation.check_name("run", spec.name) if spec.name else names.run_name(secrets.randbelow),
-                status=models.RunStatus.RUNNING.value,
-                start_time=spec.start_time or now,
-                heartbeat_at=now,
-                kernel_id=spec.kernel_id,
-                notebook_path=env.notebook_path,
-                git_commit=env.git_commit,
-                python_version=env.python_version,
-                packages=json.dumps(env.packages, sort_keys=True) if env.packages else None,
-                source=env.source,
-            )
-            s.add(row)
-            s.flush()
-            if tags:
-                s.execute(
-                    TagRow.__table__.insert(),
-                    [{"run_id": row.id, "key": k, "value": v, "experiment_id": exp.id} for k, v in tags.items()],
-                )
-                self._remember_keys(s, exp.id, "tag", tags)
+            row = self._insert_run(s, user, spec)
+            tags = dict(s.execute(select(TagRow.key, TagRow.value).where(TagRow.run_id == row.id)).all())
             return models.Run(info=self._info(row, user.name if row.owner_id == user.id else None, s),
                               data=models.RunData(tags=tags))
+
+    def _insert_run(self, s: Session, user: Principal, spec: models.RunCreate) -> RunRow:
+        tags = {validation.check_key("tag", k): validation.stringify("tag", k, v, validation.MAX_TAG_VALUE)
+                for k, v in spec.tags.items()}
+        exp = self._experiment_row(s, user, spec.experiment_id)
+        if spec.run_id is not None:
+            existing = s.get(RunRow, spec.run_id)
+            if existing is not None:
+                if existing.owner_id != user.id or existing.experiment_id != exp.id:
+                    raise Conflict(f"Run id {spec.run_id} is already taken; let the SDK choose one.")
+                return existing  # a retried create (its reply was lost): nothing to do
+        env = spec.environment or models.RunEnvironment()
+        now = now_ms()
+        row = RunRow(
+            id=spec.run_id or uuid.uuid4().hex,
+            experiment_id=exp.id,
+            owner_id=user.id,
+            name=validation.check_name("run", spec.name) if spec.name else names.run_name(secrets.randbelow),
+            status=models.RunStatus.RUNNING.value,
+            start_time=spec.start_time or now,
+            heartbeat_at=now,
+            kernel_id=spec.kernel_id,
+            notebook_path=env.notebook_path,
+            git_commit=env.git_commit,
+            python_version=env.python_version,
+            packages=json.dumps(env.packages, sort_keys=True) if env.packages else None,
+            source=env.source,
+        )
+        s.add(row)
+        s.flush()
+        if tags:
+            s.execute(TagRow.__table__.insert(),
+                      [{"run_id": row.id, "key": k, "value": v, "experiment_id": exp.id} for k, v in tags.items()])
+            self._remember_keys(s, exp.id, "tag", tags)
+        return row
 
     def _info(self, row: RunRow, user_name: str | None, s: Session) -> models.RunInfo:
         if user_name is None:
@@ -286,8 +296,10 @@ class Tracking:
             if type(ts) is not int or ts < 0:
                 validation.check_timestamp(key, ts)
 
+        if batch.create is not None and batch.create.run_id != run_id:
+            raise InvalidArgument(f"This batch creates run {batch.create.run_id!r} but is sent to run {run_id!r}.")
         with self.store.session() as s:
-            row = self._run_row(s, user, run_id)
+            row = self._insert_run(s, user, batch.create) if batch.create else self._run_row(s, user, run_id)
             exp_id = row.experiment_id
             if params:
                 self._log_params(s, row.id, exp_id, params)
