@@ -260,6 +260,17 @@ class MetricHistory(_Model):
     points: list[MetricPoint]
 
 
+class MetricHistoriesQuery(_Model):
+    run_ids: list[str] = Field(min_length=1, max_length=10_000)
+    keys: list[str] = Field(default_factory=list)
+    """Metric keys to return; empty for every metric of the runs."""
+
+
+class MetricHistories(_Model):
+    histories: list[MetricHistory]
+    """One per run and key that has points, in the order of ``run_ids``, keys sorted."""
+
+
 class TokenCreated(_Model):
     token: str
     """The secret, shown once."""

@@ -177,3 +177,20 @@ def test_start_run_does_not_wait_and_creation_errors_surface_at_end_run(sdk):
     sdk.log_metric("x", 1.0)
     with pytest.raises(sdk.NotFound, match="No experiment"):
         sdk.end_run()
+
+
+def test_metric_history_of_many_runs_in_one_call(sdk):
+    ids = []
+    for r in range(3):
+        with sdk.start_run() as run:
+            for step in range(4):
+                sdk.log_metric("loss", r + step / 10, step=step)
+            sdk.log_metric("other", 1.0)
+        ids.append(run.id)
+    frame = sdk.get_metric_history(ids[::-1], "loss")
+    assert list(frame.columns) == ["run_id", "step", "value", "timestamp"]
+    assert frame["run_id"].tolist() == [ids[2]] * 4 + [ids[1]] * 4 + [ids[0]] * 4  # in the order asked
+    assert frame[frame.run_id == ids[1]]["value"].tolist() == [1.0, 1.1, 1.2, 1.3]
+    with pytest.raises(sdk.NotFound):
+        sdk.get_metric_history([ids[0], "f" * 32], "loss")
+    assert sdk.get_metric_history([], "loss").empty

@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, ColumnElement, Select, and_, not_, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, Table, and_, not_, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from workbench.errors import InvalidArgument
 from workbench.store.tables import LatestMetricRow, ParamRow, RunRow, TagRow, UserRow
 
-__all__ = ["And", "Column", "Comparison", "Expr", "Or", "apply_order_by", "filter_clause", "parse_filter"]
+__all__ = [
+    "And", "Column", "Comparison", "Expr", "Or", "apply_order_by", "compile_filter", "experiment_scope",
+    "filter_clause", "key_rows", "order_keys", "parse_filter", "parse_order_by",
+]  # fmt: skip
 
 _RUNS = RunRow.__table__
 _USERS = UserRow.__table__
@@ -56,6 +60,7 @@ _OPERATORS = {
     ">": operator.gt, ">=": operator.ge,
     "in": lambda column, values: column.in_(values),
     "is null": lambda column, _: column.is_(None), "is not null": lambda column, _: column.is_not(None),
+    "has value": lambda column, _: column.is_not(None),
 }  # fmt: skip
 _KEYWORDS = {"and", "or", "not", "like", "ilike", "in", "is", "null"}
 
@@ -85,7 +90,8 @@ class Column:
 @dataclass(frozen=True)
 class Comparison:
     """``column op value``; ``op`` is canonical (``=``, ``!=``, ``not like``, ``is null``...),
-    ``value`` a tuple for ``in``/``not in`` and None for ``is [not] null``."""
+    ``value`` a tuple for ``in``/``not in`` and None for ``is [not] null``. One op has no
+    syntax: ``has value``, the key is present and not NaN (what a sort by it puts first)."""
 
     column: Column
     op: str
@@ -329,7 +335,7 @@ class _Parser:
         return tuple(values)
 
 
-def _flatten(cls: type[And] | type[Or], items: list[Expr]) -> Expr:
+def _flatten(cls: type[And | Or], items: list[Expr]) -> Expr:
     # a and (b and c) is one flat And: shallow SQL, and equal ASTs for equal meanings.
     if len(items) == 1:
         return items[0]
@@ -404,21 +410,37 @@ def _condition(column: ColumnElement, op: str, value: object) -> ColumnElement[b
     return condition if positive == op else not_(condition)
 
 
-def _compile(expr: Expr) -> ColumnElement[bool]:
+def _key_conditions(table: Table, expr: Comparison) -> list[ColumnElement[bool]]:
+    """What a row of wb_params, wb_latest_metrics or wb_tags must meet to satisfy ``expr``
+    (any op but ``is null``, which is the absence of such a row)."""
+    conditions = [table.c.key == expr.column.key]
+    if expr.op != "is not null":
+        conditions.append(_condition(table.c.value, expr.op, expr.value))
+    return conditions
+
+
+def compile_filter(expr: Expr, *, run_id: ColumnElement[str] = _RUNS.c.id) -> ColumnElement[bool]:
+    """Compile a parsed filter to a WHERE clause on the run whose id is ``run_id``: a
+    ``wb_runs.id`` by default, or the ``run_id`` of a query driven by an index (see
+    :func:`matching_runs`). Attribute conditions read ``wb_runs``, which must be in the FROM.
+
+    Example:
+        >>> if (expr := parse_filter("metrics.auc > 0.9")) is not None:
+        ...     stmt = select(RunRow.id).where(compile_filter(expr))
+    """
     if isinstance(expr, And):
-        return and_(*map(_compile, expr.items))
+        return and_(*(compile_filter(item, run_id=run_id) for item in expr.items))
     if isinstance(expr, Or):
-        return or_(*map(_compile, expr.items))
+        return or_(*(compile_filter(item, run_id=run_id) for item in expr.items))
     column = expr.column
     if column.kind in _KEYED:
-        # EXISTS on the (run_id, key) primary key: one index probe per run.
+        # EXISTS on the (run_id, key) primary key: one index probe per run. Measured against
+        # "run_id IN (SELECT run_id ... WHERE experiment_id, key, value)": building that set
+        # costs SQLite more than the probes whenever an index drives the outer query.
         table = _KEYED[column.kind]
-        on_key = [table.c.run_id == _RUNS.c.id, table.c.key == column.key]
-        if expr.op == "is null":
-            return ~select(table.c.run_id).where(*on_key).correlate(_RUNS).exists()
-        if expr.op != "is not null":
-            on_key.append(_condition(table.c.value, expr.op, expr.value))
-        return select(table.c.run_id).where(*on_key).correlate(_RUNS).exists()
+        probe = select(table.c.run_id).where(table.c.run_id == run_id, *_key_conditions(table, expr))
+        probe = probe.correlate_except(table)
+        return ~probe.exists() if expr.op == "is null" else probe.exists()
     if column.key == "user":
         # Uncorrelated, so evaluated once: the matching user ids.
         owners = select(_USERS.c.id).where(_condition(_USERS.c.name, expr.op, expr.value))
@@ -438,7 +460,25 @@ def filter_clause(text: str | None) -> ColumnElement[bool] | None:
         InvalidArgument: the filter is malformed or compares a column with the wrong type.
     """
     expr = parse_filter(text)
-    return None if expr is None else _compile(expr)
+    return None if expr is None else compile_filter(expr)
+
+
+def experiment_scope(column: ColumnElement[int], experiment_ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column`` is one of these experiments (``=`` for one, the usual case)."""
+    return column == experiment_ids[0] if len(experiment_ids) == 1 else column.in_(experiment_ids)
+
+
+def key_rows(expr: Comparison, experiment_ids: Sequence[int]) -> Select:
+    """SELECT ``run_id`` of the rows of ``expr``'s key in these experiments that satisfy it:
+    one range of the (experiment_id, key, value) index. Any metric, param or tag comparison
+    but ``is null``, which no row satisfies.
+
+    Example:
+        >>> xgb_runs = key_rows(Comparison(Column("param", "model"), "=", "xgb"), [1])
+    """
+    table = _KEYED[expr.column.kind].alias()
+    scope = experiment_scope(table.c.experiment_id, experiment_ids)
+    return select(table.c.run_id).where(scope, *_key_conditions(table, expr))
 
 
 # --- ORDER BY --------------------------------------------------------------------------
@@ -460,6 +500,39 @@ def _order_item(item: str) -> tuple[Column, bool]:
     raise InvalidArgument(usage)
 
 
+def parse_order_by(order_by: Sequence[str]) -> list[tuple[Column, bool]]:
+    """``order_by`` items as (column, descending) pairs.
+
+    Example:
+        >>> parse_order_by(["metrics.auc DESC"])
+        [(Column(kind='metric', key='auc'), True)]
+
+    Raises:
+        InvalidArgument: an item is not ``<column> [ASC|DESC]``.
+    """
+    return [_order_item(item) for item in order_by]
+
+
+def order_keys(stmt: Select, terms: Sequence[tuple[Column, bool]]) -> tuple[Select, list[ColumnElement]]:
+    """The ORDER BY keys of ``terms`` followed by newest first, then id, and ``stmt`` (a
+    select over ``wb_runs``) with the LEFT OUTER JOINs they read. Runs missing a key, or
+    whose metric is NaN, sort last in both directions."""
+    keys = []
+    for column, descending in terms:
+        if column.kind in _KEYED:
+            joined = _KEYED[column.kind].alias()
+            stmt = stmt.outerjoin(joined, and_(joined.c.run_id == _RUNS.c.id, joined.c.key == column.key))
+            sort_key = joined.c.value
+        elif column.key == "user":
+            owner = _USERS.alias()
+            stmt = stmt.outerjoin(owner, owner.c.id == _RUNS.c.owner_id)
+            sort_key = owner.c.name
+        else:
+            sort_key = _ATTRIBUTE_COLUMNS[column.key]
+        keys.append((sort_key.desc() if descending else sort_key.asc()).nulls_last())
+    return stmt, [*keys, _RUNS.c.start_time.desc(), _RUNS.c.id.asc()]
+
+
 def apply_order_by(stmt: Select, order_by: list[str]) -> Select:
     """Sort a select over ``wb_runs`` by ``order_by`` items, then newest first, then id.
 
@@ -472,18 +545,5 @@ def apply_order_by(stmt: Select, order_by: list[str]) -> Select:
     Raises:
         InvalidArgument: an item is not ``<column> [ASC|DESC]``.
     """
-    keys = []
-    for item in order_by:
-        column, descending = _order_item(item)
-        if column.kind in _KEYED:
-            joined = _KEYED[column.kind].alias()
-            stmt = stmt.outerjoin(joined, and_(joined.c.run_id == _RUNS.c.id, joined.c.key == column.key))
-            sort_key = joined.c.value
-        elif column.key == "user":
-            owner = _USERS.alias()
-            stmt = stmt.outerjoin(owner, owner.c.id == _RUNS.c.owner_id)
-            sort_key = owner.c.name
-        else:
-            sort_key = _ATTRIBUTE_COLUMNS[column.key]
-        keys.append((sort_key.desc() if descending else sort_key.asc()).nulls_last())
-    return stmt.order_by(*keys, _RUNS.c.start_time.desc(), _RUNS.c.id.asc())
+    stmt, keys = order_keys(stmt, parse_order_by(order_by))
+    return stmt.order_by(*keys)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbench import config, models
@@ -75,6 +76,7 @@ class _State(threading.local):
 _state = _State()
 _open_runs: dict[str, ActiveRun] = {}  # every thread's started, not yet ended runs: ended at exit
 _experiment: dict[str, models.Experiment] = {}  # settings key -> experiment set by set_experiment
+_experiment_ids_by_name: dict[tuple[str, str], int] = {}  # names are unique per user and never change
 _batcher: Batcher | None = None
 _checked_metric_keys: set[str] = set()
 _batcher_lock = threading.Lock()
@@ -119,6 +121,7 @@ def set_experiment(name: str) -> models.Experiment:
     """
     exp = get_client().create_experiment(validation.check_name("experiment", name), exist_ok=True)
     _experiment[repr(_settings_key())] = exp
+    _experiment_ids_by_name[(repr(_settings_key()), exp.name)] = exp.id
     return exp
 
 
@@ -387,16 +390,36 @@ def get_run(run_id: str) -> models.Run:
     return get_client().get_run(run_id)
 
 
-def get_metric_history(run_id: str, key: str) -> pd.DataFrame:
-    """Every logged point of a metric, in step order: columns ``step``, ``value``, ``timestamp``."""
-    if run_id in _open_runs:
-        flush()
-    hist = get_client().get_metric_history(run_id, key)
-    return pd.DataFrame(
-        {"step": [p.step for p in hist.points], "value": [p.value for p in hist.points],
-         "timestamp": [p.timestamp for p in hist.points]},
-        columns=["step", "value", "timestamp"],
-    ).astype({"step": "int64", "value": "float64", "timestamp": "int64"})
+def get_metric_history(run_id: str | Sequence[str], key: str) -> pd.DataFrame:
+    """Every logged point of a metric, in step order: columns ``step``, ``value``, ``timestamp``.
+
+    Given a list of run ids, fetches them all in one request and adds a ``run_id`` column.
+
+    Example:
+        >>> wb.get_metric_history(run.id, "loss")
+        >>> wb.get_metric_history(runs["run_id"].tolist(), "val_auc")  # many runs at once
+    """
+    many = not isinstance(run_id, str)
+    run_ids = list(run_id) if many else [run_id]
+    if any(r in _open_runs for r in run_ids):
+        flush()  # reading one's own runs should see everything logged so far
+    if many:
+        histories = get_client().get_metric_histories(run_ids, [key]) if run_ids else []
+    else:
+        histories = [get_client().get_metric_history(run_id, key)]
+    columns = {"run_id": [], "step": [], "value": [], "timestamp": []}
+    for h in histories:
+        columns["run_id"].extend([h.run_id] * len(h.points))
+        columns["step"].extend(p.step for p in h.points)
+        columns["value"].extend(p.value for p in h.points)
+        columns["timestamp"].extend(p.timestamp for p in h.points)
+    frame = pd.DataFrame({
+        "run_id": pd.Series(columns["run_id"], dtype="object"),
+        "step": np.asarray(columns["step"], dtype="int64"),
+        "value": np.asarray(columns["value"], dtype="float64"),
+        "timestamp": np.asarray(columns["timestamp"], dtype="int64"),
+    })
+    return frame if many else frame.drop(columns="run_id")
 
 
 def _experiment_ids(experiment: str | int | Sequence[str | int] | None) -> list[int]:
@@ -408,6 +431,10 @@ def _experiment_ids(experiment: str | int | Sequence[str | int] | None) -> list[
     for item in items:
         if isinstance(item, int):
             ids.append(item)
+            continue
+        known = _experiment_ids_by_name.get((repr(_settings_key()), item))
+        if known is not None:
+            ids.append(known)
             continue
         if by_name is None:
             by_name = {e.name: e.id for e in get_client().list_experiments()}
@@ -450,35 +477,32 @@ def search_runs(
 
 
 def runs_frame(runs: Iterable[models.Run]) -> pd.DataFrame:
-    """The ``search_runs`` DataFrame of some runs."""
-    base = ["run_id", "experiment_id", "name", "status", "start_time", "end_time", "user"]
-    records = []
-    params: set[str] = set()
-    metrics: set[str] = set()
-    tags: set[str] = set()
-    for run in runs:
+    """The ``search_runs`` DataFrame of some runs, built column by column."""
+    runs = list(runs)
+    n = len(runs)
+    base = {"run_id": [], "experiment_id": [], "name": [], "status": [], "start_time": [], "end_time": [], "user": []}
+    extra: dict[str, list] = {}
+    for i, run in enumerate(runs):
         info = run.info
-        rec: dict[str, Any] = {
-            "run_id": info.run_id, "experiment_id": info.experiment_id, "name": info.name,
-            "status": info.status.value, "start_time": info.start_time, "end_time": info.end_time,
-            "user": info.user,
-        }
-        for k, v in run.data.params.items():
-            rec[f"params.{k}"] = v
-            params.add(k)
-        for k, v in run.data.metrics.items():
-            rec[f"metrics.{k}"] = v
-            metrics.add(k)
-        for k, v in run.data.tags.items():
-            rec[f"tags.{k}"] = v
-            tags.add(k)
-        records.append(rec)
-    columns = (base + [f"params.{k}" for k in sorted(params)] + [f"metrics.{k}" for k in sorted(metrics)]
-               + [f"tags.{k}" for k in sorted(tags)])
-    frame = pd.DataFrame.from_records(records, columns=columns)
+        base["run_id"].append(info.run_id)
+        base["experiment_id"].append(info.experiment_id)
+        base["name"].append(info.name)
+        base["status"].append(info.status.value)
+        base["start_time"].append(info.start_time)
+        base["end_time"].append(info.end_time)
+        base["user"].append(info.user)
+        for prefix, values in (("params.", run.data.params), ("metrics.", run.data.metrics), ("tags.", run.data.tags)):
+            for k, v in values.items():
+                column = extra.get(prefix + k)
+                if column is None:
+                    column = extra[prefix + k] = [None] * n
+                column[i] = v
+    frame = pd.DataFrame(base)
     for col in ("start_time", "end_time"):
         frame[col] = pd.to_datetime(frame[col], unit="ms", utc=True)
-    for k in metrics:
-        frame[f"metrics.{k}"] = frame[f"metrics.{k}"].astype("float64")
+    order = sorted(extra, key=lambda c: ({"params.": 0, "metrics.": 1, "tags.": 2}[c[:c.index(".") + 1]], c))
+    if order:
+        data = {c: (np.asarray([np.nan if v is None else v for v in extra[c]], dtype="float64")
+                    if c.startswith("metrics.") else extra[c]) for c in order}
+        frame = pd.concat([frame, pd.DataFrame(data, index=frame.index)], axis=1)
     return frame
-

@@ -371,23 +371,40 @@ class Tracking:
             points=[models.MetricPoint(key=key, value=_float(v), step=st, timestamp=ts) for v, st, ts in points],
         )
 
-    def get_metric_histories(
-        self, user: Principal, run_ids: Sequence[str], keys: Sequence[str] | None = None
-    ) -> dict[str, dict[str, list[models.MetricPoint]]]:
-        """Histories of many runs in one query: ``{run_id: {key: points}}`` (compare views)."""
+    def _visible_run_ids(self, s: Session, user: Principal, run_ids: Sequence[str]) -> list[str]:
+        """``run_ids`` (deduplicated, in order) after one permission query; NotFound names the first unseen."""
+        wanted = list(dict.fromkeys(run_ids))
+        cond = ExperimentRow.owner_id == user.id
+        if user.team_ids:
+            cond = or_(cond, ExperimentRow.team_id.in_(user.team_ids))
+        seen: set[str] = set()
+        for start in range(0, len(wanted), 900):
+            seen.update(s.scalars(select(RunRow.id).join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
+                                  .where(RunRow.id.in_(wanted[start:start + 900]), cond)))
+        missing = next((r for r in wanted if r not in seen), None)
+        if missing is not None:
+            raise NotFound(f"No run with id {missing!r} that you can see.")
+        return wanted
+
+    def get_metric_histories(self, user: Principal, run_ids: Sequence[str],
+                             keys: Sequence[str] | None = None) -> list[models.MetricHistory]:
+        """Histories of many runs in one go (compare views, ``wb.get_metric_history([...])``)."""
+        out: dict[tuple[str, str], list[models.MetricPoint]] = {}
         with self.store.session() as s:
-            visible = [self._run_row(s, user, rid).id for rid in dict.fromkeys(run_ids)]
-            out: dict[str, dict[str, list[models.MetricPoint]]] = {rid: {} for rid in visible}
+            visible = self._visible_run_ids(s, user, run_ids)
             for chunk_start in range(0, len(visible), 500):
                 chunk = visible[chunk_start:chunk_start + 500]
-                stmt = select(MetricRow.run_id, MetricRow.key, MetricRow.value, MetricRow.step, MetricRow.timestamp).where(
-                    MetricRow.run_id.in_(chunk))
+                stmt = select(MetricRow.run_id, MetricRow.key, MetricRow.value, MetricRow.step,
+                              MetricRow.timestamp).where(MetricRow.run_id.in_(chunk))
                 if keys:
-                    stmt = stmt.where(MetricRow.key.in_(keys))
-                stmt = stmt.order_by(MetricRow.run_id, MetricRow.key, MetricRow.step, MetricRow.timestamp, MetricRow.id)
-                for rid, key, v, st, ts in s.execute(stmt):
-                    out[rid].setdefault(key, []).append(models.MetricPoint(key=key, value=_float(v), step=st, timestamp=ts))
-        return out
+                    stmt = stmt.where(MetricRow.key.in_(list(keys)))
+                for rid, key, v, st, ts in s.execute(stmt.order_by(MetricRow.run_id, MetricRow.key, MetricRow.step,
+                                                                   MetricRow.timestamp, MetricRow.id)):
+                    out.setdefault((rid, key), []).append(
+                        models.MetricPoint.model_construct(key=key, value=_float(v), step=st, timestamp=ts))
+        order = {rid: i for i, rid in enumerate(visible)}
+        return [models.MetricHistory.model_construct(run_id=rid, key=key, points=points)
+                for (rid, key), points in sorted(out.items(), key=lambda item: (order[item[0][0]], item[0][1]))]
 
     # --- search ------------------------------------------------------------------------------
 

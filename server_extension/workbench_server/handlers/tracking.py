@@ -102,6 +102,16 @@ class MetricHistoryHandler(WorkbenchHandler):
         self.reply(await self.call(self.wb.tracking.get_metric_history, self.principal, run_id, key))
 
 
+class MetricHistoriesHandler(WorkbenchHandler):
+    ops = {"post": Op("Metric histories of many runs in one request", models.MetricHistories,
+                      models.MetricHistoriesQuery, tags=("runs",))}
+
+    async def post(self):
+        q = self.parse(models.MetricHistoriesQuery)
+        histories = await self.call(self.wb.tracking.get_metric_histories, self.principal, q.run_ids, q.keys)
+        self.reply(models.MetricHistories.model_construct(histories=histories))
+
+
 class SearchRunsHandler(WorkbenchHandler):
     ops = {"post": Op("A page of runs: filter (MLflow syntax), order, offset", models.RunsPage, models.RunsQuery,
                       tags=("runs",))}
@@ -173,6 +183,7 @@ handlers = [
     (r"/experiments/(?P<experiment_id>[^/]+)", ExperimentHandler),
     (r"/runs", RunsHandler),
     (r"/runs/search", SearchRunsHandler),
+    (r"/runs/metric-histories", MetricHistoriesHandler),
     (rf"/runs/{_RUN}", RunHandler),
     (rf"/runs/{_RUN}/log-batch", LogBatchHandler),
     (rf"/runs/{_RUN}/environment", EnvironmentHandler),
