@@ -40,7 +40,7 @@ class Transport(Protocol):
     def log_batch(self, run_id: str, batch: models.PointBatch) -> None: ...
     def search_runs(self, query: models.RunsQuery) -> models.RunsPage: ...
     def get_metric_history(self, run_id: str, key: str) -> models.MetricHistory: ...
-    def get_metric_histories(self, run_ids: list[str], keys: list[str]) -> list[models.MetricHistory]: ...
+    def get_metric_histories(self, run_ids: list[str], keys: list[str]) -> list[models.MetricSeries]: ...
     def get_environment(self, run_id: str) -> models.RunEnvironment: ...
     def put_artifact(self, run_id: str, path: str, data: bytes) -> models.Artifact: ...
     def list_artifacts(self, run_id: str) -> list[models.Artifact]: ...
@@ -98,7 +98,7 @@ class EmbeddedTransport:
     def get_metric_history(self, run_id: str, key: str) -> models.MetricHistory:
         return self.tracking.get_metric_history(self.user, run_id, key)
 
-    def get_metric_histories(self, run_ids: list[str], keys: list[str]) -> list[models.MetricHistory]:
+    def get_metric_histories(self, run_ids: list[str], keys: list[str]) -> list[models.MetricSeries]:
         return self.tracking.get_metric_histories(self.user, run_ids, keys)
 
     def get_environment(self, run_id: str) -> models.RunEnvironment:
@@ -195,9 +195,9 @@ class HttpTransport:
         resp = self._call("GET", f"/runs/{_quote(run_id)}/metric-history", params={"key": key})
         return models.MetricHistory.model_validate_json(resp.content)
 
-    def get_metric_histories(self, run_ids: list[str], keys: list[str]) -> list[models.MetricHistory]:
+    def get_metric_histories(self, run_ids: list[str], keys: list[str]) -> list[models.MetricSeries]:
         query = models.MetricHistoriesQuery(run_ids=run_ids, keys=keys)
-        return models.MetricHistories.model_validate_json(self._call("POST", "/runs/metric-histories", query).content).histories
+        return models.MetricHistories.model_validate_json(self._call("POST", "/runs/metric-histories", query).content).series
 
     def get_environment(self, run_id: str) -> models.RunEnvironment:
         return models.RunEnvironment.model_validate_json(self._call("GET", f"/runs/{_quote(run_id)}/environment").content)

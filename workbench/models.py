@@ -266,9 +266,19 @@ class MetricHistoriesQuery(_Model):
     """Metric keys to return; empty for every metric of the runs."""
 
 
+class MetricSeries(_Model):
+    """One run's history of one metric as columns: compact for many runs (compare views)."""
+
+    run_id: str
+    key: str
+    steps: list[int]
+    values: list[float]
+    timestamps: list[int]
+
+
 class MetricHistories(_Model):
-    histories: list[MetricHistory]
-    """One per run and key that has points, in the order of ``run_ids``, keys sorted."""
+    series: list[MetricSeries]
+    """One per run and key that has points, in the order of ``run_ids``, keys sorted, steps ascending."""
 
 
 class TokenCreated(_Model):
@@ -308,6 +318,7 @@ PANEL_MODELS: tuple[type[BaseModel], ...] = (
     ArtifactList,
     MetricPoint,
     MetricHistory,
+    MetricSeries,
     ErrorBody,
 )
 

@@ -71,6 +71,17 @@ export interface MetricPoint {
 }
 
 /**
+ * One run's history of one metric as columns: compact for many runs (compare views).
+ */
+export interface MetricSeries {
+  key: string;
+  run_id: string;
+  steps: number[];
+  timestamps: number[];
+  values: JsonFloat[];
+}
+
+/**
  * A run as MLflow users know it: ``run.info``, ``run.data``; ``run.id`` for short.
  */
 export interface Run {
@@ -126,6 +137,18 @@ export interface RunsPage {
   runs: Run[];
   tag_keys?: string[];
   total?: number | null;
+}
+
+/**
+ * A page of runs: the runs table and ``search_runs`` both use it.
+ */
+export interface RunsQuery {
+  experiment_ids?: number[];
+  filter?: string;
+  include_total?: boolean;
+  max_results?: number;
+  offset?: number;
+  order_by?: string[];
 }
 
 export interface User {

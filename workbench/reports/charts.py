@@ -64,6 +64,5 @@ def run_metrics_item(tracking, user: Principal, run_id: str, keys: Sequence[str]
     """The run page's metrics chart as a Bokeh ``json_item`` (JSON text)."""
     run = tracking.get_run(user, run_id)
     wanted = list(keys) or sorted(run.data.metrics)[:8]
-    histories = {h.key: h.points for h in tracking.get_metric_histories(user, [run.info.run_id], wanted)}
-    ordered = {k: histories.get(k, []) for k in wanted}
+    ordered = {k: tracking.get_metric_history(user, run.info.run_id, k).points for k in wanted}
     return json.dumps(json_item(metric_history_figure(ordered)))

@@ -403,16 +403,19 @@ def get_metric_history(run_id: str | Sequence[str], key: str) -> pd.DataFrame:
     run_ids = list(run_id) if many else [run_id]
     if any(r in _open_runs for r in run_ids):
         flush()  # reading one's own runs should see everything logged so far
+    columns: dict[str, list] = {"run_id": [], "step": [], "value": [], "timestamp": []}
     if many:
-        histories = get_client().get_metric_histories(run_ids, [key]) if run_ids else []
+        for series in get_client().get_metric_histories(run_ids, [key]) if run_ids else []:
+            columns["run_id"].extend([series.run_id] * len(series.steps))
+            columns["step"].extend(series.steps)
+            columns["value"].extend(series.values)
+            columns["timestamp"].extend(series.timestamps)
     else:
-        histories = [get_client().get_metric_history(run_id, key)]
-    columns = {"run_id": [], "step": [], "value": [], "timestamp": []}
-    for h in histories:
-        columns["run_id"].extend([h.run_id] * len(h.points))
-        columns["step"].extend(p.step for p in h.points)
-        columns["value"].extend(p.value for p in h.points)
-        columns["timestamp"].extend(p.timestamp for p in h.points)
+        points = get_client().get_metric_history(run_id, key).points
+        columns["step"] = [p.step for p in points]
+        columns["value"] = [p.value for p in points]
+        columns["timestamp"] = [p.timestamp for p in points]
+        columns["run_id"] = [run_id] * len(points)
     frame = pd.DataFrame({
         "run_id": pd.Series(columns["run_id"], dtype="object"),
         "step": np.asarray(columns["step"], dtype="int64"),

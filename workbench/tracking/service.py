@@ -387,9 +387,9 @@ class Tracking:
         return wanted
 
     def get_metric_histories(self, user: Principal, run_ids: Sequence[str],
-                             keys: Sequence[str] | None = None) -> list[models.MetricHistory]:
-        """Histories of many runs in one go (compare views, ``wb.get_metric_history([...])``)."""
-        out: dict[tuple[str, str], list[models.MetricPoint]] = {}
+                             keys: Sequence[str] | None = None) -> list[models.MetricSeries]:
+        """Histories of many runs in one go, as columns (compare views, ``wb.get_metric_history([...])``)."""
+        out: dict[tuple[str, str], tuple[list, list, list]] = {}
         with self.store.session() as s:
             visible = self._visible_run_ids(s, user, run_ids)
             for chunk_start in range(0, len(visible), 500):
@@ -398,13 +398,17 @@ class Tracking:
                               MetricRow.timestamp).where(MetricRow.run_id.in_(chunk))
                 if keys:
                     stmt = stmt.where(MetricRow.key.in_(list(keys)))
-                for rid, key, v, st, ts in s.execute(stmt.order_by(MetricRow.run_id, MetricRow.key, MetricRow.step,
-                                                                   MetricRow.timestamp, MetricRow.id)):
-                    out.setdefault((rid, key), []).append(
-                        models.MetricPoint.model_construct(key=key, value=_float(v), step=st, timestamp=ts))
+                stmt = stmt.order_by(MetricRow.run_id, MetricRow.key, MetricRow.step, MetricRow.timestamp, MetricRow.id)
+                for rid, key, v, st, ts in s.execute(stmt):
+                    cols = out.get((rid, key))
+                    if cols is None:
+                        cols = out[(rid, key)] = ([], [], [])
+                    cols[0].append(st)
+                    cols[1].append(math.nan if v is None else v)
+                    cols[2].append(ts)
         order = {rid: i for i, rid in enumerate(visible)}
-        return [models.MetricHistory.model_construct(run_id=rid, key=key, points=points)
-                for (rid, key), points in sorted(out.items(), key=lambda item: (order[item[0][0]], item[0][1]))]
+        return [models.MetricSeries.model_construct(run_id=rid, key=key, steps=c[0], values=c[1], timestamps=c[2])
+                for (rid, key), c in sorted(out.items(), key=lambda item: (order[item[0][0]], item[0][1]))]
 
     # --- search ------------------------------------------------------------------------------
 

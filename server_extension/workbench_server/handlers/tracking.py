@@ -108,8 +108,8 @@ class MetricHistoriesHandler(WorkbenchHandler):
 
     async def post(self):
         q = self.parse(models.MetricHistoriesQuery)
-        histories = await self.call(self.wb.tracking.get_metric_histories, self.principal, q.run_ids, q.keys)
-        self.reply(models.MetricHistories.model_construct(histories=histories))
+        series = await self.call(self.wb.tracking.get_metric_histories, self.principal, q.run_ids, q.keys)
+        self.reply(models.MetricHistories.model_construct(series=series))
 
 
 class SearchRunsHandler(WorkbenchHandler):
