@@ -500,12 +500,11 @@ def runs_frame(runs: Iterable[models.Run]) -> pd.DataFrame:
                 if column is None:
                     column = extra[prefix + k] = [None] * n
                 column[i] = v
-    frame = pd.DataFrame(base)
-    for col in ("start_time", "end_time"):
-        frame[col] = pd.to_datetime(frame[col], unit="ms", utc=True)
+    for col in ("start_time", "end_time"):  # ms -> UTC timestamps, as MLflow gives them
+        ms = np.asarray([np.nan if v is None else v for v in base[col]], dtype="float64")
+        base[col] = pd.DatetimeIndex(ms.astype("datetime64[ms]"), tz="UTC") if n else pd.DatetimeIndex([], tz="UTC")
     order = sorted(extra, key=lambda c: ({"params.": 0, "metrics.": 1, "tags.": 2}[c[:c.index(".") + 1]], c))
-    if order:
-        data = {c: (np.asarray([np.nan if v is None else v for v in extra[c]], dtype="float64")
-                    if c.startswith("metrics.") else extra[c]) for c in order}
-        frame = pd.concat([frame, pd.DataFrame(data, index=frame.index)], axis=1)
-    return frame
+    for c in order:
+        base[c] = (np.asarray([np.nan if v is None else v for v in extra[c]], dtype="float64")
+                   if c.startswith("metrics.") else extra[c])
+    return pd.DataFrame(base)
