@@ -411,10 +411,10 @@ def _condition(column: ColumnElement, op: str, value: object) -> ColumnElement[b
 
 
 def _key_conditions(table: Table, expr: Comparison) -> list[ColumnElement[bool]]:
-    """What a row of wb_params, wb_latest_metrics or wb_tags must meet to satisfy ``expr``
-    (any op but ``is null``, which is the absence of such a row)."""
+    """What a row of wb_params, wb_latest_metrics or wb_tags must meet for ``expr``: the key,
+    and the value's condition unless ``expr`` is only about the key (``is [not] null``)."""
     conditions = [table.c.key == expr.column.key]
-    if expr.op != "is not null":
+    if expr.op not in ("is null", "is not null"):
         conditions.append(_condition(table.c.value, expr.op, expr.value))
     return conditions
 
