@@ -5,7 +5,9 @@ It is MLflow's language plus ``or`` and parentheses::
     metrics.auc > 0.9 and (params.model = 'xgb' or tags.`data set` ilike 'imagenet%')
 
 :func:`parse_filter` turns text into a small AST, :func:`filter_clause` compiles it to a
-WHERE clause over ``wb_runs`` and :func:`apply_order_by` adds the runs table's sort.
+WHERE clause over ``wb_runs`` and :func:`apply_order_by` adds the runs table's sort; their
+parts :func:`compile_filter`, :func:`key_rows` and :func:`order_keys` serve the planner in
+``workbench.tracking.search``.
 
 Semantics, as in MLflow: a metric, param or tag condition matches runs that *have* the
 key with a matching value, so ``!=`` needs the key too and ``is null`` means "key absent".
@@ -422,7 +424,7 @@ def _key_conditions(table: Table, expr: Comparison) -> list[ColumnElement[bool]]
 def compile_filter(expr: Expr, *, run_id: ColumnElement[str] = _RUNS.c.id) -> ColumnElement[bool]:
     """Compile a parsed filter to a WHERE clause on the run whose id is ``run_id``: a
     ``wb_runs.id`` by default, or the ``run_id`` of a query driven by an index (see
-    :func:`matching_runs`). Attribute conditions read ``wb_runs``, which must be in the FROM.
+    ``search.matching_runs``). Attribute conditions read ``wb_runs``, which must be in the FROM.
 
     Example:
         >>> if (expr := parse_filter("metrics.auc > 0.9")) is not None:
@@ -435,8 +437,8 @@ def compile_filter(expr: Expr, *, run_id: ColumnElement[str] = _RUNS.c.id) -> Co
     column = expr.column
     if column.kind in _KEYED:
         # EXISTS on the (run_id, key) primary key: one index probe per run. Measured against
-        # "run_id IN (SELECT run_id ... WHERE experiment_id, key, value)": building that set
-        # costs SQLite more than the probes whenever an index drives the outer query.
+        # "run_id IN (SELECT run_id ... WHERE experiment_id, key, value)": SQLite builds that
+        # set row by row, which costs more than the probes once an index drives the query.
         table = _KEYED[column.kind]
         probe = select(table.c.run_id).where(table.c.run_id == run_id, *_key_conditions(table, expr))
         probe = probe.correlate_except(table)
