@@ -26,7 +26,7 @@ import math
 from collections.abc import Sequence
 
 from sqlalchemy import Select, func, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from workbench import models
 from workbench.errors import InvalidArgument
@@ -62,7 +62,9 @@ def search_runs(store: Store, exp_ids: list[int], query: models.RunsQuery) -> mo
         plan = _Plan(s, exp_ids, expr, order)
         total = plan.total() if query.include_total else None
         ids = plan.page(query.offset, query.max_results)
-        rows = {r.id: r for r in s.scalars(select(RunRow).where(RunRow.id.in_(ids)))} if ids else {}
+        # A page never shows notebook sources or package lists: leave those big columns unread.
+        lean = select(RunRow).options(defer(RunRow.source), defer(RunRow.packages)).where(RunRow.id.in_(ids))
+        rows = {r.id: r for r in s.scalars(lean)} if ids else {}
         runs = assemble_runs(s, [rows[i] for i in ids])
         keys: dict[str, list[str]] = {"param": [], "metric": [], "tag": []}
         for kind, key in s.execute(
