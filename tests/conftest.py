@@ -20,6 +20,13 @@ from workbench.tenancy import Tenancy
 from workbench.tracking.service import Tracking
 
 PG_URL = os.environ.get("WORKBENCH_TEST_PG_URL")
+
+
+def pytest_configure(config):
+    # Nothing in the suite may touch the real ~/.workbench, even a thread outliving its test.
+    import tempfile
+
+    os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="workbench-test-home-"))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 

@@ -1,7 +1,6 @@
 """The public SDK as a notebook uses it, embedded and over HTTP to a live server."""
 
 import math
-import warnings
 
 import pandas as pd
 import pytest

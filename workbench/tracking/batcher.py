@@ -40,9 +40,10 @@ def _warn(message: str) -> None:
 
 
 class Batcher:
-    def __init__(self, transport_factory: Callable[[], object], spool_dir: Path, *, interval_s: float = 0.1):
+    def __init__(self, transport_factory: Callable[[], object], spool_dir: Path | Callable[[], Path], *,
+                 interval_s: float = 0.1):
         self._transport_factory = transport_factory
-        self._spool_dir = spool_dir
+        self._spool_dir_of = spool_dir if callable(spool_dir) else (lambda: spool_dir)
         self._interval = interval_s
         self._cond = threading.Condition()
         self._queue: deque[tuple[str, str, tuple]] = deque()  # (run_id, kind, payload)
@@ -138,6 +139,9 @@ class Batcher:
                 unsent, failed = [], False
             except _Retry as retry:
                 unsent, failed = [it for it in items if it[0] not in retry.stored], True
+            except Exception as exc:  # noqa: BLE001 - the sender must outlive any one bad round
+                _warn(f"Workbench logging hit an unexpected error ({exc!r}); retrying.")
+                unsent, failed = items, True
             with self._cond:
                 # Put what was not stored back in front, in order, and wait before retrying.
                 self._queue.extendleft(reversed(unsent))
@@ -150,6 +154,8 @@ class Batcher:
     def _send(self, batches: dict[str, models.PointBatch]) -> None:
         from workbench.client import ServerUnavailable
 
+        if not batches:
+            return
         transport = self._transport_factory()
         sent = []
         for run_id, batch in batches.items():
@@ -179,8 +185,9 @@ class Batcher:
             self._queue.clear()
         if not items:
             return
-        self._spool_dir.mkdir(parents=True, exist_ok=True)
-        path = self._spool_dir / f"{time.time_ns()}-{os.getpid()}.json"
+        spool_dir = self._spool_dir_of()
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        path = spool_dir / f"{time.time_ns()}-{os.getpid()}.json"
         batches = {rid: json.loads(b.to_json()) for rid, b in _group(items).items()}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(batches))
@@ -189,7 +196,10 @@ class Batcher:
               "they are sent the next time you log, or with `workbench sync`.")
 
     def _replay_spool(self) -> None:
-        replay_spool(self._spool_dir, self._transport_factory, quiet=True)
+        try:
+            replay_spool(self._spool_dir_of(), self._transport_factory, quiet=True)
+        except Exception as exc:  # noqa: BLE001 - a bad spool file must not stop live logging
+            _warn(f"Could not replay spooled logging ({exc!r}); `workbench sync` retries it.")
 
 
 def replay_spool(spool_dir: Path, transport_factory: Callable[[], object], *, quiet: bool = False) -> int:

@@ -88,7 +88,7 @@ def _batcher_instance() -> Batcher:
         return _batcher
     with _batcher_lock:
         if _batcher is None:
-            _batcher = Batcher(get_client, config.settings().home / "spool")
+            _batcher = Batcher(get_client, lambda: config.settings().home / "spool")
             atexit.register(_at_exit)
         return _batcher
 
