@@ -27,7 +27,10 @@ def pytest_configure(config):
     import tempfile
 
     os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="workbench-test-home-"))
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+# `make test` runs the suite twice: on SQLite, then with WORKBENCH_TEST_PG_URL on PostgreSQL.
+BACKENDS = ["postgresql"] if PG_URL else ["sqlite"]
 
 
 def fresh_pg_database(prefix: str = "wbt") -> str:

@@ -25,8 +25,13 @@ def free_port() -> int:
 
 class LiveServer:
     def __init__(self, home: Path, db_url: str, *, app: str = "server", port: int | None = None,
-                 user: str = "alice", extra_env: dict[str, str] | None = None, root_dir: Path | None = None):
+                 user: str = "alice", extra_env: dict[str, str] | None = None, root_dir: Path | None = None,
+                 multi_user: bool = False, extra_args: list[str] | None = None):
+        """``multi_user``: started as ``workbench serve --multi-user`` starts it (log-in page, no
+        shared token: authenticate with users' API tokens or log-in cookies)."""
         self.home = home
+        self.multi_user = multi_user
+        self.extra_args = extra_args or []
         self.db_url = db_url
         self.app = app
         self.port = port or free_port()
@@ -56,9 +61,15 @@ class LiveServer:
                    JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1", **self.extra_env)
         cmd = [sys.executable, "-m", "jupyter", self.app, "--no-browser", "--allow-root",
                f"--port={self.port}", "--port-retries=0", "--ip=127.0.0.1", f"--ServerApp.base_url={BASE_URL}",
-               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root_dir}",
-               "--ServerApp.jpserver_extensions={'workbench_server': True}",
-               "--ServerApp.identity_provider_class=workbench_server.auth.WorkbenchIdentityProvider"]
+               "--ServerApp.jpserver_extensions={'workbench_server': True}"]
+        if self.multi_user:
+            from workbench.cli import multi_user_args
+
+            cmd += multi_user_args(self.root_dir)
+        else:
+            cmd += [f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root_dir}",
+                    "--ServerApp.identity_provider_class=workbench_server.auth.WorkbenchIdentityProvider"]
+        cmd += self.extra_args
         if self.app == "lab":  # each server its own workspace and settings, so tests cannot leak UI state
             settings = self.home / "user-settings"
             news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
@@ -72,8 +83,10 @@ class LiveServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Jupyter exited with {self.proc.returncode}:\n{self.log()}")
+            # Multi-user servers have no token to probe with: Jupyter's version endpoint is public.
+            probe = (self.url + "api", {}) if self.multi_user else (self.api + "/me", self.headers())
             try:
-                if requests.get(self.api + "/me", headers=self.headers(), timeout=2).status_code == 200:
+                if requests.get(probe[0], headers=probe[1], timeout=2).status_code == 200:
                     return self
             except requests.RequestException:
                 pass
@@ -104,28 +117,54 @@ class LiveServer:
         self.stop()
 
 
-def execute(server: LiveServer, kernel_id: str, code: str, timeout: float = 60) -> tuple[str, str]:
-    """Run ``code`` in a kernel over its channels websocket, as JupyterLab does: (status, output)."""
+def execute(server: LiveServer, kernel_id: str, code: str, timeout: float = 60, *,
+            token: str | None = None) -> tuple[str, str]:
+    """Run ``code`` in a kernel over its channels websocket, as JupyterLab does: (status, output).
+    ``token``: whose credentials (default: the server's own token)."""
     import json
     import uuid
 
     import websocket
 
     ws_url = server.url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
-    ws = websocket.create_connection(ws_url, header=[f"Authorization: token {server.token}"], timeout=timeout)
-    msg_id = uuid.uuid4().hex
-    ws.send(json.dumps({
-        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test", "session": uuid.uuid4().hex,
-                   "version": "5.3"},
-        "parent_header": {}, "metadata": {}, "channel": "shell",
-        "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                    "allow_stdin": False, "stop_on_error": True},
-    }))
-    output, status = [], None
+    # A short socket timeout, so the deadline below is checked even while the server's pings
+    # keep the connection busy.
+    ws = websocket.create_connection(ws_url, header=[f"Authorization: token {token or server.token}"], timeout=1)
+    session = uuid.uuid4().hex
     deadline = time.monotonic() + timeout
-    try:
+
+    def send(msg_type: str, content: dict) -> str:
+        msg_id = uuid.uuid4().hex
+        ws.send(json.dumps({"header": {"msg_id": msg_id, "msg_type": msg_type, "username": "test",
+                                       "session": session, "version": "5.3"},
+                            "parent_header": {}, "metadata": {}, "channel": "shell", "content": content}))
+        return msg_id
+
+    def messages():
         while time.monotonic() < deadline:
-            msg = json.loads(ws.recv())
+            try:
+                yield json.loads(ws.recv())
+            except websocket.WebSocketTimeoutException:
+                continue
+        raise TimeoutError(f"kernel {kernel_id} did not answer within {timeout}s")
+
+    try:
+        # IOPub drops what is published before its subscriber connects (ZMQ's slow joiner):
+        # like JupyterLab, ask for kernel_info until an IOPub message for it arrives.
+        iopub_ready = False
+        while not iopub_ready:
+            info_id = send("kernel_info_request", {})
+            asked = time.monotonic()
+            for msg in messages():
+                if msg.get("parent_header", {}).get("msg_id") == info_id and msg.get("channel") == "iopub":
+                    iopub_ready = True
+                    break
+                if time.monotonic() - asked > 2:
+                    break
+        msg_id = send("execute_request", {"code": code, "silent": False, "store_history": False,
+                                           "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        output, status, idle = [], None, False
+        for msg in messages():
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind = msg["header"]["msg_type"]
@@ -135,14 +174,17 @@ def execute(server: LiveServer, kernel_id: str, code: str, timeout: float = 60) 
                 output.append("\n".join(msg["content"]["traceback"]))
             elif kind == "execute_reply":
                 status = msg["content"]["status"]
-            elif kind == "status" and msg["content"]["execution_state"] == "idle" and status:
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
+            if status and idle:
                 break
     finally:
         ws.close()
     return status or "timeout", "".join(output)
 
 
-def start_kernel(server: LiveServer) -> str:
-    resp = requests.post(server.url + "api/kernels", json={"name": "python3"}, headers=server.headers(), timeout=60)
+def start_kernel(server: LiveServer, *, token: str | None = None) -> str:
+    resp = requests.post(server.url + "api/kernels", json={"name": "python3"},
+                         headers={"Authorization": f"token {token or server.token}"}, timeout=60)
     resp.raise_for_status()
     return resp.json()["id"]

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from tests.conftest import BACKENDS
 from workbench.errors import InvalidArgument
 from workbench.store.engine import Store
 from workbench.store.tables import (
@@ -254,10 +255,7 @@ def test_order_by_unknown_attribute_lists_the_names():
 
 
 def _backends() -> list:
-    backends = [pytest.param("sqlite", id="sqlite")]
-    if os.environ.get("WORKBENCH_TEST_PG_URL"):
-        backends.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres))
-    return backends
+    return [pytest.param(b, id=b, marks=[pytest.mark.postgres] if b == "postgresql" else []) for b in BACKENDS]
 
 
 def _open_store(backend: str, tmp_path) -> Store:

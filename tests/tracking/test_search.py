@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import random
 
 import pytest
 from sqlalchemy import insert, select
 
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import BACKENDS, drop_pg_database, fresh_pg_database
 from workbench import models
 from workbench.store.engine import Store
 from workbench.store.tables import LatestMetricRow, ParamRow, RunRow, TagRow
@@ -61,10 +60,7 @@ ORDERS = [
 
 
 def _backends() -> list:
-    backends = [pytest.param("sqlite", id="sqlite")]
-    if os.environ.get("WORKBENCH_TEST_PG_URL"):
-        backends.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres))
-    return backends
+    return [pytest.param(b, id=b, marks=[pytest.mark.postgres] if b == "postgresql" else []) for b in BACKENDS]
 
 
 def _maybe(rng: random.Random, p: float, value):
