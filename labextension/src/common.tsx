@@ -2,6 +2,8 @@
  * Small presentational pieces shared by the sidebar, the runs table and the
  * run page.
  */
+import { ReactWidget } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import type { RunStatus } from './models';
@@ -100,4 +102,20 @@ export function KeyValueTable(props: {
       </tbody>
     </table>
   );
+}
+
+/**
+ * A ReactWidget that re-renders when it is shown or hidden, so its component
+ * can read `isVisible` and poll only while someone can see it.
+ */
+export abstract class VisibilityAwareWidget extends ReactWidget {
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.update();
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.update();
+  }
 }

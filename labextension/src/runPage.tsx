@@ -2,8 +2,6 @@
  * One run on a page: header, params, metrics with chart, tags, datasets,
  * environment and artifacts. Refreshes every 2 s while the run is RUNNING.
  */
-import { ReactWidget } from '@jupyterlab/ui-components';
-import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import {
@@ -14,7 +12,14 @@ import {
   listArtifacts
 } from './api';
 import { ArtifactsSection } from './artifacts';
-import { ErrorMessage, KeyValueTable, LoadingBar, Section, StatusLabel } from './common';
+import {
+  ErrorMessage,
+  KeyValueTable,
+  LoadingBar,
+  Section,
+  StatusLabel,
+  VisibilityAwareWidget
+} from './common';
 import {
   formatBytes,
   formatDuration,
@@ -289,7 +294,7 @@ function SourceSnapshot(props: { source: string }): JSX.Element {
 }
 
 /** A run as a main-area widget, "Run: <name>". */
-export class RunPageWidget extends ReactWidget {
+export class RunPageWidget extends VisibilityAwareWidget {
   constructor(
     readonly runId: string,
     name?: string
@@ -301,16 +306,6 @@ export class RunPageWidget extends ReactWidget {
     this.title.closable = true;
     this.title.label = `Run: ${name ?? runId.slice(0, 8)}`;
     this.title.caption = `Run ${runId}`;
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.update();
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.update();
   }
 
   protected render(): JSX.Element {

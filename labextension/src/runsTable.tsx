@@ -4,8 +4,6 @@
  * Only one page (50 runs) is ever fetched, so an experiment of 100,000 runs
  * costs the browser no more than one of 50.
  */
-import { ReactWidget } from '@jupyterlab/ui-components';
-import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import {
@@ -25,7 +23,7 @@ import {
   paramColumn,
   visibleKeys
 } from './columns';
-import { ErrorMessage, LoadingBar } from './common';
+import { ErrorMessage, LoadingBar, VisibilityAwareWidget } from './common';
 import { usePolling, useNow } from './hooks';
 import { workbenchIcon } from './icons';
 import type { Experiment, RunInfo, RunsPage } from './models';
@@ -426,7 +424,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
 }
 
 /** The runs table as a main-area widget, "Runs: <experiment>". */
-export class RunsTableWidget extends ReactWidget {
+export class RunsTableWidget extends VisibilityAwareWidget {
   private _name: string;
 
   constructor(
@@ -452,16 +450,6 @@ export class RunsTableWidget extends ReactWidget {
     this._name = name;
     this.title.label = `Runs: ${name}`;
     this.title.caption = `Runs of experiment ${name} (id ${this.experimentId})`;
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.update();
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.update();
   }
 
   protected render(): JSX.Element {

@@ -1,13 +1,13 @@
 /**
  * The left sidebar: who is signed in and the list of experiments.
  */
-import { addIcon, ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
+import { addIcon, refreshIcon } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import { Signal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { errorMessage, listExperiments, me } from './api';
-import { ErrorMessage, LoadingBar } from './common';
+import { ErrorMessage, LoadingBar, VisibilityAwareWidget } from './common';
 import { formatRelative, formatTime } from './format';
 import { usePolling } from './hooks';
 import { workbenchIcon } from './icons';
@@ -184,7 +184,7 @@ function ExperimentItem(props: {
 }
 
 /** The sidebar as a Lumino widget for the left area. */
-export class SidebarWidget extends ReactWidget {
+export class SidebarWidget extends VisibilityAwareWidget {
   readonly refreshRequested = new Signal<SidebarWidget, void>(this);
 
   constructor(
@@ -207,13 +207,7 @@ export class SidebarWidget extends ReactWidget {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this.update();
     this.refresh();
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.update();
   }
 
   protected render(): JSX.Element {
