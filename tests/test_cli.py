@@ -4,9 +4,9 @@ import subprocess
 import sys
 
 
-def cli(*args, env=None):
+def cli(*args, env=None, input=None):
     return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+                          timeout=120, input=input)
 
 
 def test_tokens_demo_and_schema(wb_env, db_url, monkeypatch):
@@ -32,3 +32,50 @@ def test_tokens_demo_and_schema(wb_env, db_url, monkeypatch):
     first = cli("demo", env=env)
     assert first.returncode == 0 and "12 new runs" in first.stdout
     assert "already has runs" in cli("demo", env=env).stdout
+
+
+def test_users_and_teams(wb_env, db_url):
+    import os
+
+    from workbench.store.engine import open_store
+    from workbench.tenancy import Tenancy
+
+    env = dict(os.environ)
+    tenancy = Tenancy(open_store(db_url))
+    no_team = cli("users", "add", "erin", "--team", "growth", "--password-stdin", env=env, input="erin-password\n")
+    assert no_team.returncode == 2 and "No team named 'growth'" in no_team.stderr
+    assert "workbench teams add growth" in no_team.stderr and tenancy.find_user("erin") is None
+    assert cli("teams", "add", "growth", env=env).returncode == 0
+
+    added = cli("users", "add", "erin", "--team", "growth", "--password-stdin", env=env, input="erin-password\n")
+    assert added.returncode == 0, added.stderr
+    assert tenancy.verify_password("erin", "erin-password").teams == frozenset({"growth"})
+    again = cli("users", "add", "erin", "--password-stdin", env=env, input="erin-password\n")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    short = cli("users", "add", "fay", "--password-stdin", env=env, input="short\n")
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr and tenancy.find_user("fay") is None
+    assert cli("users", "add", "fay", "--admin", "--password-stdin", env=env, input="fay-password\n").returncode == 0
+
+    listed = cli("users", "list", env=env).stdout
+    assert [line.split() for line in listed.splitlines()] == [
+        ["NAME", "ADMIN", "TEAMS"], ["erin", "no", "growth"], ["fay", "yes"]]
+    assert "scrypt" not in listed
+
+    assert cli("users", "passwd", "erin", "--password-stdin", env=env, input="erin-new-password\n").returncode == 0
+    assert tenancy.verify_password("erin", "erin-password") is None
+    assert tenancy.verify_password("erin", "erin-new-password") is not None
+
+    members = cli("teams", "members", "growth", "--add", "fay", "--remove", "erin", env=env)
+    assert members.returncode == 0 and members.stdout.split() == ["fay"]
+    assert cli("teams", "list", env=env).stdout.strip() == "growth: fay"
+    assert cli("teams", "members", "growth", "--add", "nobody", env=env).returncode == 2
+
+    token = cli("tokens", "create", "erin", env=env).stdout.strip().splitlines()[-1]
+    assert tenancy.authenticate_token(token).name == "erin"
+    removed = cli("users", "remove", "erin", env=env)
+    assert removed.returncode == 0 and "runs and files stay" in removed.stdout
+    assert tenancy.authenticate_token(token) is None and tenancy.verify_password("erin", "erin-new-password") is None
+    assert "erin" not in cli("users", "list", env=env).stdout
+    assert cli("users", "remove", "erin", env=env).returncode == 2
+    assert "No user named 'nobody'" in cli("users", "passwd", "nobody", "--password-stdin", env=env,
+                                           input="whatever-pass\n").stderr

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
+from pathlib import Path
 
 from workbench import config
+from workbench.errors import InvalidArgument, NotFound
 
 
 def _store(create: bool = True):
@@ -64,6 +68,116 @@ def cmd_tokens_revoke(args) -> int:
     return 0
 
 
+def _tenancy():
+    from workbench.tenancy import Tenancy
+
+    return Tenancy(_store())
+
+
+def _read_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"New password for {args.user}: ")
+    if getpass.getpass("Type it again: ") != first:
+        raise InvalidArgument("The two passwords differ; nothing was changed.")
+    return first
+
+
+def cmd_users_add(args) -> int:
+    tenancy = _tenancy()
+    known = {team.name for team in tenancy.list_teams()}
+    for team in args.team:
+        if team not in known:
+            raise NotFound(f"No team named {team!r}. Create it first with `workbench teams add {team}`.")
+    user = tenancy.create_user(args.user, is_admin=args.admin, password=_read_password(args))
+    for team in args.team:
+        tenancy.add_member(team, user.name)
+    teams = f" in team(s) {', '.join(args.team)}" if args.team else ""
+    print(f"Added {'admin' if args.admin else 'user'} {user.name}{teams}.")
+    return 0
+
+
+def cmd_users_list(args) -> int:
+    users = _tenancy().list_users()
+    width = max([len(u.name) for u in users] + [4])
+    print(f"{'NAME':<{width}}  ADMIN  TEAMS")
+    for u in users:
+        print(f"{u.name:<{width}}  {'yes' if u.is_admin else 'no':<5}  {', '.join(u.teams)}")
+    return 0
+
+
+def cmd_users_remove(args) -> int:
+    _tenancy().remove_user(args.user)
+    print(f"Removed {args.user}: their password and API tokens no longer work and they left their teams. "
+          f"Their runs and files stay; `workbench users add {args.user}` brings the account back.")
+    return 0
+
+
+def cmd_users_passwd(args) -> int:
+    tenancy = _tenancy()
+    tenancy.get_user(args.user)  # an unknown name fails before asking for a password
+    tenancy.set_password(args.user, _read_password(args))
+    print(f"Password of {args.user} changed.")
+    return 0
+
+
+def cmd_teams_add(args) -> int:
+    _tenancy().create_team(args.team)
+    print(f"Added team {args.team}. Add members with `workbench teams members {args.team} --add <user>`.")
+    return 0
+
+
+def cmd_teams_list(args) -> int:
+    for team in _tenancy().list_teams():
+        print(f"{team.name}: {', '.join(team.members) or '(no members)'}")
+    return 0
+
+
+def cmd_teams_members(args) -> int:
+    tenancy = _tenancy()
+    for user in args.add:
+        tenancy.add_member(args.team, user)
+    for user in args.remove:
+        tenancy.remove_member(args.team, user)
+    for user in tenancy.team_members(args.team):
+        print(user)
+    return 0
+
+
+def multi_user_args(root_dir: Path | str) -> list[str]:
+    """The Jupyter options of a multi-user server (``workbench serve --multi-user``)."""
+    pkg = "workbench_server"
+    return [
+        "--WorkbenchApp.multi_user=True",
+        f"--ServerApp.root_dir={root_dir}",
+        f"--ServerApp.identity_provider_class={pkg}.auth.WorkbenchIdentityProvider",
+        f"--ServerApp.authorizer_class={pkg}.authorizer.WorkbenchAuthorizer",
+        f"--ServerApp.contents_manager_class={pkg}.workspace.WorkbenchContentsManager",
+        f"--ServerApp.kernel_manager_class={pkg}.kernels.WorkbenchKernelManager",
+        f"--ServerApp.session_manager_class={pkg}.kernels.WorkbenchSessionManager",
+        "--ServerApp.terminals_enabled=False",
+        "--IdentityProvider.token=",  # no shared server token: every request is someone
+    ]
+
+
+def cmd_serve(args) -> int:
+    argv = [sys.executable, "-m", "jupyter", "lab", f"--ip={args.ip}", f"--port={args.port}",
+            "--ServerApp.jpserver_extensions={'workbench_server': True}"]
+    if args.multi_user:
+        home = config.settings().home
+        users = _tenancy().list_users()  # also checks the schema before Jupyter starts
+        if not users:
+            print("No users yet: add one with `workbench users add <name>` so someone can log in.", file=sys.stderr)
+        root = home / "workspace"
+        root.mkdir(parents=True, exist_ok=True)
+        argv += ["--no-browser", *multi_user_args(root)]
+    extra = args.jupyter_args[1:] if args.jupyter_args[:1] == ["--"] else args.jupyter_args
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv + extra)
+    return 0  # not reached
+
+
 def cmd_sync(args) -> int:
     from workbench.client import get_client
     from workbench.tracking.batcher import replay_spool
@@ -103,6 +217,42 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("user")
     revoke.add_argument("token_id", type=int)
     revoke.set_defaults(func=cmd_tokens_revoke)
+
+    users = sub.add_parser("users", help="users of a multi-user server").add_subparsers(dest="users_command",
+                                                                                      required=True)
+    add = users.add_parser("add", help="add a user (asks for their password)")
+    add.add_argument("user")
+    add.add_argument("--team", action="append", default=[], help="a team to join (repeatable; must exist)")
+    add.add_argument("--admin", action="store_true", help="may shut the server down and change its config")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    add.set_defaults(func=cmd_users_add)
+    users.add_parser("list", help="list users and their teams").set_defaults(func=cmd_users_list)
+    remove = users.add_parser("remove", help="remove a user (their runs stay)")
+    remove.add_argument("user")
+    remove.set_defaults(func=cmd_users_remove)
+    passwd = users.add_parser("passwd", help="set a user's password")
+    passwd.add_argument("user")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    passwd.set_defaults(func=cmd_users_passwd)
+
+    teams = sub.add_parser("teams", help="teams share teams/<team>/ and their runs").add_subparsers(
+        dest="teams_command", required=True)
+    team_add = teams.add_parser("add", help="add a team")
+    team_add.add_argument("team")
+    team_add.set_defaults(func=cmd_teams_add)
+    teams.add_parser("list", help="list teams and their members").set_defaults(func=cmd_teams_list)
+    members = teams.add_parser("members", help="show a team's members, after any changes asked for")
+    members.add_argument("team")
+    members.add_argument("--add", action="append", default=[], metavar="USER", help="add a member (repeatable)")
+    members.add_argument("--remove", action="append", default=[], metavar="USER", help="remove a member (repeatable)")
+    members.set_defaults(func=cmd_teams_members)
+
+    serve = sub.add_parser("serve", help="start JupyterLab with Workbench (one user, or a team with --multi-user)")
+    serve.add_argument("--multi-user", action="store_true", help="log-in page, per-user files, kernels and runs")
+    serve.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8888, help="port to listen on (default: %(default)s)")
+    serve.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="after --: more options for Jupyter")
+    serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("sync", help="send logged values spooled while the server was down").set_defaults(func=cmd_sync)
     sub.add_parser("demo", help="create a small demo experiment (idempotent)").set_defaults(func=cmd_demo)

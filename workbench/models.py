@@ -38,6 +38,12 @@ class User(_Model):
     teams: list[str] = Field(default_factory=list)
 
 
+class Team(_Model):
+    id: int
+    name: str
+    members: list[str] = Field(default_factory=list)
+
+
 class Experiment(_Model):
     id: int
     name: str

@@ -11,13 +11,18 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import PeriodicCallback
-from traitlets import Float, Unicode
+from traitlets import Bool, Float, Unicode
 
 from workbench.store.engine import SchemaOutOfDate
+from workbench_server.auth import WorkbenchIdentityProvider
+from workbench_server.authorizer import WorkbenchAuthorizer
 from workbench_server.context import get_context
 from workbench_server.handlers import tracking
 from workbench_server.handlers.base import WorkbenchHandler
+from workbench_server.kernels import KERNEL_TOKEN_PREFIX, WorkbenchKernelManager, WorkbenchSessionManager
+from workbench_server.labstate import keep_workspaces_per_user
 from workbench_server.openapi import openapi_document
+from workbench_server.workspace import WorkbenchContentsManager
 
 API_PREFIX = "/workbench/api/v1"
 KERNEL_TOKEN_NAME = "jupyter-kernels"
@@ -42,18 +47,43 @@ class WorkbenchApp(ExtensionApp):
         "", config=True,
         help="URL kernels use to reach this server's API (default: the server's own connection URL).",
     )
+    multi_user = Bool(
+        False, config=True,
+        help="One server for a team: users log in with their Workbench password, each sees only their own "
+             "(and their teams') files, kernels and runs. `workbench serve --multi-user` sets this and the "
+             "Jupyter classes it needs.",
+    )
 
     def initialize_settings(self):
         try:
-            ctx = get_context()
+            ctx = get_context(multi_user=self.multi_user)
         except SchemaOutOfDate as exc:
             # Jupyter would carry on without the extension; a half-working server helps nobody.
             self.log.critical("%s", exc.message)
             raise SystemExit(1) from None
+        if self.multi_user:
+            self._enter_multi_user_mode(ctx)
         self.settings["workbench"] = ctx
         self.settings["workbench_routes"] = tracking.handlers
         self._sweeper = PeriodicCallback(self._sweep_stale_runs, self.stale_run_sweep_interval * 1000)
         self.serverapp.event_logger.add_listener(schema_id=_KERNEL_ACTIONS, listener=self._on_kernel_action)
+
+    def _enter_multi_user_mode(self, ctx) -> None:
+        app = self.serverapp
+        needed = {"identity_provider": WorkbenchIdentityProvider, "authorizer": WorkbenchAuthorizer,
+                  "contents_manager": WorkbenchContentsManager, "kernel_manager": WorkbenchKernelManager,
+                  "session_manager": WorkbenchSessionManager}
+        missing = [f"--ServerApp.{name}_class={cls.__module__}.{cls.__name__}"
+                   for name, cls in needed.items() if not isinstance(getattr(app, name), cls)]
+        if app.terminals_enabled:
+            missing.append("--ServerApp.terminals_enabled=False")
+        if missing:
+            # Without any one of these, users would see each other's files or kernels: refuse to start.
+            self.log.critical("Workbench multi-user mode needs %s. Start it with `workbench serve --multi-user`, "
+                              "which sets them.", " ".join(missing))
+            raise SystemExit(1)
+        app.contents_manager.workbench_multi_user = True
+        app.kernel_manager.workbench = ctx
 
     def initialize_handlers(self):
         api = [(API_PREFIX + pattern, handler) for pattern, handler in tracking.handlers]
@@ -65,14 +95,20 @@ class WorkbenchApp(ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp):
         await super()._start_jupyter_server_extension(serverapp)
         # Kernels inherit the server's environment: give them the URL and a token of the local
-        # user so `import workbench as wb` works with no set-up. (Multi-user mode injects a token
-        # per user in the provisioner instead.)
+        # user so `import workbench as wb` works with no set-up. (Multi-user mode gives each kernel
+        # its owner's token instead: see kernels.py.)
         ctx = self.settings["workbench"]
         if ctx.local_user is not None:
             token = await asyncio.to_thread(ctx.tenancy.replace_token, ctx.local_user, name=KERNEL_TOKEN_NAME)
             os.environ["WORKBENCH_URL"] = self.kernel_server_url or serverapp.connection_url
             os.environ["WORKBENCH_TOKEN"] = token.token
             os.environ.setdefault("JUPYTER_SERVER_ROOT", serverapp.root_dir)
+        else:
+            serverapp.kernel_manager.workbench_url = self.kernel_server_url or serverapp.connection_url
+            if not keep_workspaces_per_user(serverapp.web_app):
+                self.log.warning("Workbench: found no JupyterLab workspaces API to keep per user.")
+            # Kernels do not outlive the server (container orphans are reaped): neither do their tokens.
+            await asyncio.to_thread(ctx.tenancy.revoke_named_tokens, KERNEL_TOKEN_PREFIX)
         self._sweeper.start()
         await self._sweep_stale_runs()
 

@@ -27,12 +27,16 @@ _context: WorkbenchContext | None = None
 _lock = threading.Lock()
 
 
-def get_context(*, multi_user: bool = False) -> WorkbenchContext:
-    """The server's context, created on first use (the identity provider may need it first)."""
+def get_context(*, multi_user: bool | None = None) -> WorkbenchContext:
+    """The server's context, created on first use (single-user unless ``multi_user``).
+
+    ``multi_user=None`` takes the context as it is; the server extension passes its mode.
+    """
     global _context
     with _lock:
         settings = config.settings()
-        if _context is None or _context.settings.db_url != settings.db_url or _context.settings.home != settings.home:
+        if (_context is None or _context.settings.db_url != settings.db_url or _context.settings.home != settings.home
+                or (multi_user is not None and (_context.local_user is None) != multi_user)):
             store = open_store(settings.db_url)
             tenancy = Tenancy(store)
             tracking = Tracking(store)

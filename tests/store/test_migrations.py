@@ -1,11 +1,12 @@
 """The schema comes only from Alembic, and start-up refuses a database it cannot use."""
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from workbench.store.engine import VERSION_TABLE, SchemaOutOfDate, Store
+from workbench.store.engine import VERSION_TABLE, SchemaOutOfDate, Store, alembic_config
 from workbench.store.tables import Base
 
 
@@ -60,3 +61,18 @@ def test_other_tools_tables_are_left_alone(db_url):
         conn.execute(text("CREATE TABLE studies (study_id INTEGER PRIMARY KEY)"))  # e.g. Optuna's
     store.ensure_schema()
     assert "studies" in inspect(store.engine).get_table_names()
+
+
+def test_upgrade_from_0001_keeps_users(db_url):
+    from workbench.tenancy import Tenancy
+
+    store = Store(db_url)
+    cfg = alembic_config(db_url)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text("INSERT INTO wb_users (name, is_admin, created_at) VALUES ('old', false, 1)"))
+    with pytest.raises(SchemaOutOfDate, match="workbench db upgrade"):
+        Store(db_url).ensure_schema()
+    store.upgrade()
+    assert Tenancy(store).get_user("old").name == "old"

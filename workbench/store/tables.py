@@ -40,6 +40,8 @@ class UserRow(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    removed_at: Mapped[int | None] = mapped_column(BigInteger)
+    """Set by ``workbench users remove``: the row stays because runs and experiments point at it."""
 
 
 class TeamRow(Base):

@@ -13,7 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workbench import models
@@ -21,6 +21,7 @@ from workbench.clock import now_ms
 from workbench.errors import AlreadyExists, InvalidArgument, NotFound
 from workbench.store import Store
 from workbench.store.tables import ApiTokenRow, TeamMemberRow, TeamRow, UserRow
+from workbench.tenancy import passwords
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,63}$")
 TOKEN_PREFIX = "wb_"
@@ -34,6 +35,8 @@ class Principal:
     name: str
     is_admin: bool = False
     team_ids: frozenset[int] = field(default_factory=frozenset)
+    teams: frozenset[str] = field(default_factory=frozenset)
+    """Names of the teams, for checks on paths (``teams/<team>/``)."""
 
     def can_see(self, owner_id: int, team_id: int | None) -> bool:
         return owner_id == self.id or (team_id is not None and team_id in self.team_ids)
@@ -64,15 +67,36 @@ class Tenancy:
         self.store = store
 
     def _principal(self, session, row: UserRow) -> Principal:
-        team_ids = session.scalars(select(TeamMemberRow.team_id).where(TeamMemberRow.user_id == row.id)).all()
-        return Principal(id=row.id, name=row.name, is_admin=row.is_admin, team_ids=frozenset(team_ids))
+        teams = session.execute(
+            select(TeamRow.id, TeamRow.name).join(TeamMemberRow).where(TeamMemberRow.user_id == row.id)
+        ).all()
+        return Principal(id=row.id, name=row.name, is_admin=row.is_admin,
+                         team_ids=frozenset(t.id for t in teams), teams=frozenset(t.name for t in teams))
 
-    def create_user(self, name: str, *, is_admin: bool = False) -> Principal:
+    @staticmethod
+    def _active_user(session, name: str) -> UserRow | None:
+        return session.scalar(select(UserRow).where(UserRow.name == name, UserRow.removed_at.is_(None)))
+
+    @staticmethod
+    def _team_id(session, team: str) -> int:
+        team_id = session.scalar(select(TeamRow.id).where(TeamRow.name == team))
+        if team_id is None:
+            raise NotFound(f"No team named {team!r}. Create it with `workbench teams add {team}`.")
+        return team_id
+
+    def create_user(self, name: str, *, is_admin: bool = False, password: str | None = None) -> Principal:
+        """A new user. A removed user of that name is restored (their runs are theirs again)."""
         _check_name("user", name)
+        password_hash = passwords.hash_password(password) if password is not None else None
         try:
             with self.store.session() as s:
-                row = UserRow(name=name, is_admin=is_admin, created_at=now_ms())
-                s.add(row)
+                row = s.scalar(select(UserRow).where(UserRow.name == name))
+                if row is not None and row.removed_at is None:
+                    raise AlreadyExists(f"User {name!r} already exists.")
+                if row is None:
+                    row = UserRow(name=name, created_at=now_ms())
+                    s.add(row)
+                row.is_admin, row.password_hash, row.removed_at = is_admin, password_hash, None
                 s.flush()
                 return self._principal(s, row)
         except IntegrityError:
@@ -80,10 +104,57 @@ class Tenancy:
 
     def get_user(self, name: str) -> Principal:
         with self.store.session() as s:
-            row = s.scalar(select(UserRow).where(UserRow.name == name))
+            row = self._active_user(s, name)
             if row is None:
                 raise NotFound(f"No user named {name!r}.")
             return self._principal(s, row)
+
+    def find_user(self, name: str) -> Principal | None:
+        """The user ``name``, or None when there is none (or they were removed)."""
+        with self.store.session() as s:
+            row = self._active_user(s, name)
+            return self._principal(s, row) if row is not None else None
+
+    def list_users(self) -> list[models.User]:
+        with self.store.session() as s:
+            rows = s.scalars(select(UserRow).where(UserRow.removed_at.is_(None)).order_by(UserRow.name)).all()
+            members = s.execute(select(TeamMemberRow.user_id, TeamRow.name).join(TeamRow).order_by(TeamRow.name)).all()
+        teams: dict[int, list[str]] = {}
+        for user_id, team in members:
+            teams.setdefault(user_id, []).append(team)
+        return [models.User(id=r.id, name=r.name, is_admin=r.is_admin, teams=teams.get(r.id, [])) for r in rows]
+
+    def remove_user(self, name: str) -> None:
+        """Take away every way in (password, tokens, teams); the row stays, as runs point at it."""
+        with self.store.session() as s:
+            row = self._active_user(s, name)
+            if row is None:
+                raise NotFound(f"No user named {name!r}.")
+            now = now_ms()
+            row.removed_at, row.password_hash = now, None
+            s.execute(update(ApiTokenRow).where(ApiTokenRow.user_id == row.id, ApiTokenRow.revoked_at.is_(None))
+                      .values(revoked_at=now))
+            s.execute(delete(TeamMemberRow).where(TeamMemberRow.user_id == row.id))
+
+    # --- passwords --------------------------------------------------------------------------
+
+    def set_password(self, name: str, password: str) -> None:
+        password_hash = passwords.hash_password(password)
+        with self.store.session() as s:
+            row = self._active_user(s, name)
+            if row is None:
+                raise NotFound(f"No user named {name!r}.")
+            row.password_hash = password_hash
+
+    def verify_password(self, name: str, password: str) -> Principal | None:
+        """The user if ``password`` is theirs, else None (unknown users take as long as known ones)."""
+        with self.store.session() as s:
+            row = self._active_user(s, name) if isinstance(name, str) else None
+            encoded = row.password_hash if row is not None else None
+        # Hash outside the transaction: scrypt takes tens of milliseconds.
+        if not passwords.verify(encoded, password):
+            return None
+        return self.find_user(name)
 
     def ensure_user(self, name: str) -> Principal:
         """The user ``name``, created on first use (single-user mode's local user)."""
@@ -118,14 +189,36 @@ class Tenancy:
 
     def add_member(self, team: str, user: str, *, role: str = "member") -> None:
         with self.store.session() as s:
-            team_id = s.scalar(select(TeamRow.id).where(TeamRow.name == team))
-            user_id = s.scalar(select(UserRow.id).where(UserRow.name == user))
-            if team_id is None:
-                raise NotFound(f"No team named {team!r}.")
-            if user_id is None:
+            team_id = self._team_id(s, team)
+            row = self._active_user(s, user)
+            if row is None:
                 raise NotFound(f"No user named {user!r}.")
-            if s.get(TeamMemberRow, (team_id, user_id)) is None:
-                s.add(TeamMemberRow(team_id=team_id, user_id=user_id, role=role))
+            if s.get(TeamMemberRow, (team_id, row.id)) is None:
+                s.add(TeamMemberRow(team_id=team_id, user_id=row.id, role=role))
+
+    def remove_member(self, team: str, user: str) -> None:
+        with self.store.session() as s:
+            team_id = self._team_id(s, team)
+            user_id = s.scalar(select(UserRow.id).where(UserRow.name == user))
+            member = s.get(TeamMemberRow, (team_id, user_id)) if user_id is not None else None
+            if member is None:
+                raise NotFound(f"{user!r} is not a member of team {team!r}.")
+            s.delete(member)
+
+    def team_members(self, team: str) -> list[str]:
+        with self.store.session() as s:
+            team_id = self._team_id(s, team)
+            return list(s.scalars(select(UserRow.name).join(TeamMemberRow)
+                                  .where(TeamMemberRow.team_id == team_id).order_by(UserRow.name)).all())
+
+    def list_teams(self) -> list[models.Team]:
+        with self.store.session() as s:
+            teams = s.execute(select(TeamRow.id, TeamRow.name).order_by(TeamRow.name)).all()
+            members = s.execute(select(TeamMemberRow.team_id, UserRow.name).join(UserRow).order_by(UserRow.name)).all()
+        by_team: dict[int, list[str]] = {}
+        for team_id, user in members:
+            by_team.setdefault(team_id, []).append(user)
+        return [models.Team(id=t.id, name=t.name, members=by_team.get(t.id, [])) for t in teams]
 
     def create_token(self, user: Principal, *, name: str = "api") -> models.TokenCreated:
         """A new API token for ``user``; the secret is returned once and stored hashed."""
@@ -142,6 +235,14 @@ class Tenancy:
             s.execute(update(ApiTokenRow).where(ApiTokenRow.user_id == user.id, ApiTokenRow.name == name,
                                                 ApiTokenRow.revoked_at.is_(None)).values(revoked_at=now_ms()))
         return self.create_token(user, name=name)
+
+    def revoke_named_tokens(self, name_prefix: str, *, user: Principal | None = None) -> int:
+        """Revoke live tokens whose name starts with ``name_prefix`` (of ``user``, or anyone's)."""
+        cond = [ApiTokenRow.name.startswith(name_prefix, autoescape=True), ApiTokenRow.revoked_at.is_(None)]
+        if user is not None:
+            cond.append(ApiTokenRow.user_id == user.id)
+        with self.store.session() as s:
+            return s.execute(update(ApiTokenRow).where(*cond).values(revoked_at=now_ms())).rowcount
 
     def list_tokens(self, user: Principal) -> list[dict]:
         with self.store.session() as s:
@@ -170,4 +271,4 @@ class Tenancy:
             if not row.last_used_at or now - row.last_used_at > 60_000:  # avoid a write per request
                 row.last_used_at = now
             user = s.get(UserRow, row.user_id)
-            return self._principal(s, user) if user else None
+            return self._principal(s, user) if user is not None and user.removed_at is None else None
