@@ -7,8 +7,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 8888
 export WORKBENCH_HOME ?= $(HOME)/.workbench
 NOTEBOOKS ?= $(WORKBENCH_HOME)/notebooks
-# Tests need Debian's PostgreSQL and Chromium; installed when missing and we may (root + apt).
-SYSTEM_PACKAGES := postgresql chromium fonts-dejavu-core
+# Tests need Debian's PostgreSQL, Chromium and a Docker engine (kernel containers, images built
+# offline with debootstrap); installed when missing and we may (root + apt).
+SYSTEM_PACKAGES := postgresql chromium fonts-dejavu-core docker.io debootstrap
 LAB_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) labextension/package.json
 
 .PHONY: run test test-sqlite test-postgres bench lint types types-check system-deps install clean
@@ -44,16 +45,20 @@ system-deps:
 test: system-deps install types-check test-sqlite test-postgres
 
 test-sqlite: install
+	@tools/dockerd.sh start >/dev/null || echo "No Docker engine: container tests will skip"
 	$(BIN)/python -m pytest -p no:cacheprovider
 
-# The whole suite again on a throwaway PostgreSQL (browser tests ran once already).
+# The whole suite again on a throwaway PostgreSQL (browser and container tests, which do not
+# touch the database, ran once already).
 test-postgres: install
 	@url=$$(tools/postgres.sh start) || { echo "PostgreSQL not installed: skipping the PostgreSQL run"; exit 0; }; \
 	trap 'tools/postgres.sh stop' EXIT; \
-	WORKBENCH_TEST_PG_URL=$$url $(BIN)/python -m pytest -p no:cacheprovider -m "not browser"
+	WORKBENCH_TEST_PG_URL=$$url $(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not docker"
 
 bench: install
 	$(BIN)/python benchmarks/tracking.py
+	@tools/dockerd.sh start >/dev/null
+	$(BIN)/python benchmarks/kernels.py
 
 # TypeScript types of the panel come from the Python models; CI fails when they are stale.
 types: install

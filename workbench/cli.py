@@ -196,6 +196,17 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_images(args) -> int:
+    return _images(args.rest)
+
+
+def _images(rest: list[str]) -> int:
+    # workbench_kernels stands alone (the SDK never imports it): run its own command line.
+    import subprocess
+
+    return subprocess.call([sys.executable, "-m", "workbench_kernels", "images", *rest])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Workbench: a notebook-first ML platform.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,12 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("sync", help="send logged values spooled while the server was down").set_defaults(func=cmd_sync)
     sub.add_parser("demo", help="create a small demo experiment (idempotent)").set_defaults(func=cmd_demo)
+    images = sub.add_parser("images", help="kernel images: build [--gpu] [--tag T] [--rebuild] | list",
+                            add_help=False)
+    images.add_argument("rest", nargs=argparse.REMAINDER)
+    images.set_defaults(func=cmd_images)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     from workbench.errors import WorkbenchError
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["images"]:  # its options belong to workbench_kernels' own parser
+        return _images(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
