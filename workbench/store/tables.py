@@ -7,6 +7,8 @@ checks that the migrated schema matches these declarations.
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -119,6 +121,15 @@ class TagRow(Base):
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
     value: Mapped[str] = mapped_column(String(8000))
     experiment_id: Mapped[int] = mapped_column(Integer)
+
+
+def metric_to_db(value: float) -> float | None:
+    """How a metric value is stored: NaN as NULL (SQLite cannot store NaN)."""
+    return None if value != value else value  # only NaN is unequal to itself
+
+
+def metric_from_db(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 class MetricRow(Base):

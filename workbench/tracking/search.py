@@ -22,7 +22,6 @@ for filters no index can drive.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from sqlalchemy import Select, func, select, union
@@ -31,7 +30,15 @@ from sqlalchemy.orm import Session, defer
 from workbench import models
 from workbench.errors import InvalidArgument
 from workbench.store import Store
-from workbench.store.tables import ExperimentKeyRow, LatestMetricRow, ParamRow, RunRow, TagRow, UserRow
+from workbench.store.tables import (
+    ExperimentKeyRow,
+    LatestMetricRow,
+    ParamRow,
+    RunRow,
+    TagRow,
+    UserRow,
+    metric_from_db,
+)
 from workbench.tracking import filters
 from workbench.tracking.filters import And, Column, Comparison, Expr, Or
 
@@ -43,10 +50,6 @@ _NEWEST_FIRST = (Column("attribute", "start_time"), True)
 # Which condition of an ``and`` drives the query, without statistics to go by: an equality
 # reads the fewest index entries, a range more, a negation nearly the whole key.
 _DRIVE_RANK = {"=": 0, "in": 0, "<": 1, "<=": 1, ">": 1, ">=": 1, "like": 1, "ilike": 1}
-
-
-def _float(value: float | None) -> float:
-    return math.nan if value is None else value
 
 
 def search_runs(store: Store, exp_ids: list[int], query: models.RunsQuery) -> models.RunsPage:
@@ -263,7 +266,7 @@ def assemble_runs(s: Session, rows: list[RunRow]) -> list[models.Run]:
         for rid, k, v in s.execute(
             select(LatestMetricRow.run_id, LatestMetricRow.key, LatestMetricRow.value).where(LatestMetricRow.run_id.in_(chunk))
         ):
-            data[rid].metrics[k] = _float(v)
+            data[rid].metrics[k] = metric_from_db(v)
         for rid, k, v in s.execute(select(TagRow.run_id, TagRow.key, TagRow.value).where(TagRow.run_id.in_(chunk))):
             data[rid].tags[k] = v
     return [models.Run(info=run_info(r, users.get(r.owner_id, "?")), data=data[r.id]) for r in rows]

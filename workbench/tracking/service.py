@@ -9,7 +9,6 @@ people's things never leak.
 from __future__ import annotations
 
 import json
-import math
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
@@ -34,6 +33,8 @@ from workbench.store.tables import (
     RunRow,
     TagRow,
     UserRow,
+    metric_from_db,
+    metric_to_db,
 )
 from workbench.store.upsert import bulk_insert, insert_ignore, upsert
 from workbench.tenancy import Principal
@@ -42,12 +43,6 @@ from workbench.tracking import names, search, validation
 _TERMINAL = {models.RunStatus.FINISHED, models.RunStatus.FAILED, models.RunStatus.KILLED}
 
 
-def _float(value: float | None) -> float:
-    return math.nan if value is None else value
-
-
-def _db_float(value: float) -> float | None:
-    return None if math.isnan(value) else value
 
 
 class Tracking:
@@ -70,7 +65,8 @@ class Tracking:
             cond = or_(cond, ExperimentRow.team_id.in_(user.team_ids))
         return list(s.scalars(select(ExperimentRow.id).where(cond)))
 
-    def _experiment_model(self, s: Session, row: ExperimentRow, counts: tuple | None = None) -> models.Experiment:
+    def _experiment_model(self, s: Session, row: ExperimentRow, counts: tuple | None = None,
+                          owner: str | None = None) -> models.Experiment:
         if counts is None:
             counts = s.execute(
                 select(
@@ -79,7 +75,8 @@ class Tracking:
                     func.max(RunRow.start_time),
                 ).where(RunRow.experiment_id == row.id)
             ).one()
-        owner = s.scalar(select(UserRow.name).where(UserRow.id == row.owner_id)) or "?"
+        if owner is None:
+            owner = s.scalar(select(UserRow.name).where(UserRow.id == row.owner_id)) or "?"
         return models.Experiment(
             id=row.id,
             name=row.name,
@@ -140,7 +137,10 @@ class Tracking:
                 )
             }
             rows = s.scalars(select(ExperimentRow).where(ExperimentRow.id.in_(ids))).all()
-            result = [self._experiment_model(s, r, counts.get(r.id, (0, 0, None))) for r in rows]
+            owners = dict(s.execute(select(UserRow.id, UserRow.name).where(
+                UserRow.id.in_({r.owner_id for r in rows}))).all())
+            result = [self._experiment_model(s, r, counts.get(r.id, (0, 0, None)), owners.get(r.owner_id, "?"))
+                      for r in rows]
         result.sort(key=lambda e: (e.last_run_at or e.created_at), reverse=True)
         return result
 
@@ -223,7 +223,7 @@ class Tracking:
     def get_run(self, user: Principal, run_id: str) -> models.Run:
         with self.store.session() as s:
             row = self._run_row(s, user, run_id)
-            run = self._assemble(s, [row])[0]
+            run = search.assemble_runs(s, [row])[0]
             run.datasets = self._datasets(s, row.id)
             return run
 
@@ -331,7 +331,7 @@ class Tracking:
 
     def _log_metrics(self, s: Session, run_id: str, exp_id: int, points: list[tuple[str, float, int, int]]) -> None:
         bulk_insert(s, MetricRow.__table__, ("run_id", "key", "value", "step", "timestamp"),
-                    [(run_id, k, None if v != v else v, st, ts) for k, v, st, ts in points])  # v != v: NaN
+                    [(run_id, k, metric_to_db(v), st, ts) for k, v, st, ts in points])
         latest: dict[str, tuple[str, float, int, int]] = {}
         for p in points:
             best = latest.get(p[0])
@@ -341,7 +341,7 @@ class Tracking:
         upsert(
             s,
             table,
-            [{"run_id": run_id, "key": k, "value": _db_float(v), "step": st, "timestamp": ts, "experiment_id": exp_id}
+            [{"run_id": run_id, "key": k, "value": metric_to_db(v), "step": st, "timestamp": ts, "experiment_id": exp_id}
              for k, v, st, ts in latest.values()],
             ("run_id", "key"),
             ("value", "step", "timestamp"),
@@ -368,7 +368,7 @@ class Tracking:
         return models.MetricHistory(
             run_id=run_id,
             key=key,
-            points=[models.MetricPoint(key=key, value=_float(v), step=st, timestamp=ts) for v, st, ts in points],
+            points=[models.MetricPoint(key=key, value=metric_from_db(v), step=st, timestamp=ts) for v, st, ts in points],
         )
 
     def _visible_run_ids(self, s: Session, user: Principal, run_ids: Sequence[str]) -> list[str]:
@@ -404,7 +404,7 @@ class Tracking:
                     if cols is None:
                         cols = out[(rid, key)] = ([], [], [])
                     cols[0].append(st)
-                    cols[1].append(math.nan if v is None else v)
+                    cols[1].append(metric_from_db(v))
                     cols[2].append(ts)
         order = {rid: i for i, rid in enumerate(visible)}
         return [models.MetricSeries.model_construct(run_id=rid, key=key, steps=c[0], values=c[1], timestamps=c[2])
@@ -420,9 +420,6 @@ class Tracking:
             else:
                 exp_ids = self._visible_experiment_ids(s, user)
         return search.search_runs(self.store, exp_ids, query)
-
-    def _assemble(self, s: Session, rows: list[RunRow]) -> list[models.Run]:
-        return search.assemble_runs(s, rows)
 
     # --- datasets ----------------------------------------------------------------------------
 
