@@ -8,11 +8,15 @@ one): then every store-backed test runs once per backend.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from workbench_kernels.docker_runtime import DockerRuntime
+from workbench_kernels.errors import EngineUnavailable, ImageBuildError
+from workbench_kernels.images import build_image
 
 from workbench import client
 from workbench.store import engine as store_engine
@@ -169,3 +173,31 @@ def sdk(request, wb_env, monkeypatch):
         monkeypatch.setenv("WORKBENCH_TOKEN", token)
         client.reset_client()
     return wb
+
+
+# --- containers: tests marked ``docker`` skip (with the reason) when no engine answers; ``make test``
+# starts one with tools/dockerd.sh. The kernel image is built once per session; its layers are cached
+# by their inputs, so a rerun with unchanged code takes a second.
+
+@pytest.fixture(scope="session")
+def docker_runtime():
+    runtime = DockerRuntime()
+    try:
+        runtime.ping()
+    except EngineUnavailable as e:
+        pytest.skip(f"no Docker engine: {e}")
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture(scope="session")
+def kernel_image(docker_runtime):
+    def say(line):
+        print(f"[kernel image] {line}", file=sys.stderr, flush=True)
+
+    try:
+        return build_image(progress=say)
+    except ImageBuildError as e:
+        if "needs root" in str(e):
+            pytest.skip(str(e))
+        raise

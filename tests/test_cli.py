@@ -79,3 +79,16 @@ def test_users_and_teams(wb_env, db_url):
     assert cli("users", "remove", "erin", env=env).returncode == 2
     assert "No user named 'nobody'" in cli("users", "passwd", "nobody", "--password-stdin", env=env,
                                            input="whatever-pass\n").stderr
+
+
+def test_durations_for_culling_idle_kernels():
+    import argparse
+
+    import pytest
+
+    from workbench.cli import _duration_seconds
+
+    assert [_duration_seconds(t) for t in ("90m", "2h", "1d", "45s", "600", "0")] == [5400, 7200, 86400, 45, 600, 0]
+    for bad in ("soon", "-5m", "h"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _duration_seconds(bad)

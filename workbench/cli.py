@@ -157,6 +157,8 @@ def multi_user_args(root_dir: Path | str) -> list[str]:
         f"--ServerApp.session_manager_class={pkg}.kernels.WorkbenchSessionManager",
         "--ServerApp.terminals_enabled=False",
         "--IdentityProvider.token=",  # no shared server token: every request is someone
+        # A Workbench that failed to load would leave a server without ownership checks: stop instead.
+        "--ServerApp.reraise_server_extension_failures=True",
     ]
 
 
@@ -171,11 +173,34 @@ def cmd_serve(args) -> int:
         root = home / "workspace"
         root.mkdir(parents=True, exist_ok=True)
         argv += ["--no-browser", *multi_user_args(root)]
+        if args.cull_idle_after:
+            # Idle kernels hold memory (and GPUs) on a shared machine: stop them after a while.
+            argv += [f"--MappingKernelManager.cull_idle_timeout={args.cull_idle_after}",
+                     f"--MappingKernelManager.cull_interval={max(10, min(300, args.cull_idle_after // 4))}"]
+    if args.config:
+        config_path = Path(args.config).resolve()
+        if not config_path.is_file():
+            print(f"No config file {config_path}.", file=sys.stderr)
+            return 2
+        argv.append(f"--config={config_path}")
     extra = args.jupyter_args[1:] if args.jupyter_args[:1] == ["--"] else args.jupyter_args
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, argv + extra)
     return 0  # not reached
+
+
+def _duration_seconds(text: str) -> int:
+    """'90m', '2h', '1d', '45s' or plain seconds, as an argparse type."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], units[text[-1]]) if text[-1:] in units else (text, 1)
+    try:
+        seconds = int(float(number) * unit)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration: use e.g. 90m, 2h, 1d or seconds") from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError("a duration cannot be negative")
+    return seconds
 
 
 def cmd_sync(args) -> int:
@@ -262,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--multi-user", action="store_true", help="log-in page, per-user files, kernels and runs")
     serve.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8888, help="port to listen on (default: %(default)s)")
+    serve.add_argument("--config", metavar="FILE",
+                       help="Jupyter config file (.json or .py): kernel images, limits, ... (docs/multi-user.md)")
+    serve.add_argument("--cull-idle-after", type=_duration_seconds, default=2 * 3600, metavar="DURATION",
+                       help="multi-user: stop kernels idle this long, e.g. 90m, 2h, 0 to never (default: 2h)")
     serve.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="after --: more options for Jupyter")
     serve.set_defaults(func=cmd_serve)
 

@@ -307,6 +307,24 @@ class ErrorBody(_Model):
     message: str
 
 
+# --- kernels (multi-user server) -----------------------------------------------------------------
+
+class KernelStart(_Model):
+    """A kernel of the caller's that is starting (in a container, on a multi-user server)."""
+
+    kernel_id: str
+    kernel_name: str
+    display_name: str
+    stage: str
+    """What the start is doing now, e.g. 'Starting a container from workbench-kernel:0.1.0 (...)'."""
+    stage_seconds: float
+    """How long it has been doing that."""
+
+
+class KernelStarts(_Model):
+    kernels: list[KernelStart]
+
+
 # Models the panel uses; their JSON Schema is the source of labextension/src/models.ts.
 PANEL_MODELS: tuple[type[BaseModel], ...] = (
     User,
@@ -326,6 +344,8 @@ PANEL_MODELS: tuple[type[BaseModel], ...] = (
     MetricHistory,
     MetricSeries,
     ErrorBody,
+    KernelStart,
+    KernelStarts,
 )
 
 

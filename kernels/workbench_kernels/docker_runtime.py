@@ -208,7 +208,7 @@ class DockerRuntime(ContainerRuntime):
         from docker.errors import APIError, NotFound
 
         try:
-            self._connect().api.remove_container(container_id, force=True)
+            self._connect().api.remove_container(container_id, force=True, v=True)  # and anonymous volumes
         except NotFound:
             pass
         except APIError as e:

@@ -59,7 +59,7 @@ _PATH = f"{VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 KERNEL_COMMAND = ["python", "-m", "ipykernel_launcher", "-f", CONNECTION_FILE]
 
 # Bump when the way a layer is made changes in a way its input files don't show.
-_RECIPE = "4"
+_RECIPE = "5"
 
 @dataclass(frozen=True)
 class BuiltImage:
@@ -258,9 +258,13 @@ def _wheelhouse(wheelhouse: Path, requirements: list[str], python: str, say: Pro
 
 def _install_and_commit(client, from_image: str, wheelhouse: Path, install: list[str], tag: str,
                         inputs: str, kind: str, say: Progress) -> None:
+    from docker.types import Mount
+
+    # A mount, not `volumes=`: docker-py also declares those as image volumes, which the commit
+    # below would keep, and every kernel container would then carry an empty /wheelhouse volume.
     container = client.containers.run(
         from_image, install, user="root", network_mode="none", detach=True,
-        volumes={str(wheelhouse): {"bind": "/wheelhouse", "mode": "ro"}},
+        mounts=[Mount("/wheelhouse", str(wheelhouse), type="bind", read_only=True)],
     )
     try:
         beat = Heartbeat(say, "pip install")

@@ -20,6 +20,7 @@ launch environment it gives ``KernelManager.start_kernel(env=...)``:
 ``WORKBENCH_KERNEL_MOUNTS``     more mounts, JSON: ``[{"source", "target", "read_only"}]``
 ``WORKBENCH_KERNEL_IMAGE``      another image than the kernelspec's
 ``WORKBENCH_KERNEL_MEM_LIMIT``  ``"4g"``; ``WORKBENCH_KERNEL_CPUS`` ``"2"``; ``WORKBENCH_KERNEL_GPUS`` ``"1"``
+``WORKBENCH_KERNEL_SERVER_ID`` the container's ``workbench.server`` label (over ``server_id``)
 ``WORKBENCH_URL``, ``_TOKEN``   passed into the kernel (the SDK's server and the user's token)
 =============================  =================================================================
 
@@ -69,6 +70,7 @@ ENV_IMAGE = "WORKBENCH_KERNEL_IMAGE"
 ENV_MEM_LIMIT = "WORKBENCH_KERNEL_MEM_LIMIT"
 ENV_CPUS = "WORKBENCH_KERNEL_CPUS"
 ENV_GPUS = "WORKBENCH_KERNEL_GPUS"
+ENV_SERVER_ID = "WORKBENCH_KERNEL_SERVER_ID"
 CONNECTION_DIR = "/connection"
 _PORTS = ("shell_port", "iopub_port", "stdin_port", "hb_port", "control_port")
 
@@ -83,6 +85,7 @@ class _Launch:
     gpus: int
     owner: str
     mounts: list[Mount] = field(default_factory=list)
+    server_id: str = ""
 
 
 class DockerKernelProvisioner(KernelProvisionerBase):
@@ -152,6 +155,10 @@ class DockerKernelProvisioner(KernelProvisionerBase):
     _stopping = False
     _exit_code: int | None = None
     _launch: _Launch | None = None
+    stage: str = ""
+    """What the current start is doing, in words, for the notebook's progress display."""
+    stage_since: float = 0.0
+    """``time.time()`` when :attr:`stage` began."""
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -177,8 +184,9 @@ class DockerKernelProvisioner(KernelProvisionerBase):
             raise RuntimeError("DockerKernelProvisioner needs a KernelManager with the tcp transport.")
         launch = self._resolve(kwargs.get("env") or os.environ)
         runtime = self.runtime
-        self.log.info("Kernel %s: checking the container engine at %s", self.kernel_id, runtime.describe())
+        self._set_stage(f"Checking the container engine at {runtime.describe()}")
         await asyncio.to_thread(runtime.ping)
+        self._set_stage(f"Checking the image {launch.image}")
         if not await asyncio.to_thread(runtime.has_image, launch.image):
             torch = launch.image.startswith(images.TORCH_REPOSITORY + ":")
             raise ImageMissing(
@@ -218,8 +226,8 @@ class DockerKernelProvisioner(KernelProvisionerBase):
         mounts = [Mount(self.connection_dir, CONNECTION_DIR), *launch.mounts]
         self.container_name = f"workbench-kernel-{_safe(self.kernel_id)}"
         labels = {LABEL_MANAGED: "true", LABEL_OWNER: launch.owner, LABEL_KERNEL_ID: str(self.kernel_id)}
-        if self.server_id:
-            labels[LABEL_SERVER] = self.server_id
+        if launch.server_id:
+            labels[LABEL_SERVER] = launch.server_id
         spec = KernelContainerSpec(
             name=self.container_name,
             image=launch.image,
@@ -235,17 +243,15 @@ class DockerKernelProvisioner(KernelProvisionerBase):
             share_gpus=self.share_gpus,
         )
         limits = f"memory {launch.mem_limit or 'unlimited'}, cpus {launch.cpus or 'unlimited'}, gpus {launch.gpus}"
-        self.log.info(
-            "Kernel %s: starting container %s from %s for %s (%s)…",
-            self.kernel_id, self.container_name, launch.image, launch.owner, limits,
-        )
+        self._set_stage(f"Starting a container from {launch.image} ({limits})")
         started = time.monotonic()
         state, connect_ip = await asyncio.to_thread(self.runtime.start, spec)
         self.container_id, self._waited, self._stopping, self._exit_code = state.id, False, False, None
         self.log.info(
-            "Kernel %s: container %s started in %.1fs%s", self.kernel_id, state.id[:12],
+            "Kernel %s: container %s for %s started in %.1fs%s", self.kernel_id, state.id[:12], launch.owner,
             time.monotonic() - started, f" on GPU {','.join(state.gpus)}" if state.gpus else "",
         )
+        self._set_stage("Container started; waiting for the kernel to answer")
         if launch.gpus and not state.gpus:
             self.log.warning("Kernel %s asked for %d GPU(s) but this host has none: it runs on CPU.",
                              self.kernel_id, launch.gpus)
@@ -329,7 +335,7 @@ class DockerKernelProvisioner(KernelProvisionerBase):
             ports_cached=self.ports_cached,
             launch=None if launch is None else {
                 "image": launch.image, "mem_limit": launch.mem_limit, "cpus": launch.cpus, "gpus": launch.gpus,
-                "owner": launch.owner, "mounts": [vars(m) for m in launch.mounts],
+                "owner": launch.owner, "mounts": [vars(m) for m in launch.mounts], "server_id": launch.server_id,
             },
         )
         return info
@@ -363,6 +369,10 @@ class DockerKernelProvisioner(KernelProvisionerBase):
 
     # -- helpers ----------------------------------------------------------------------------------
 
+    def _set_stage(self, stage: str) -> None:
+        self.stage, self.stage_since = stage, time.time()
+        self.log.info("Kernel %s: %s", self.kernel_id, stage)
+
     def _resolve(self, env: Any) -> _Launch:
         """The trait values, overridden by the launch environment where the server set them."""
         image = env.get(ENV_IMAGE) or self.image or images.default_image(self.gpus > 0)
@@ -391,7 +401,7 @@ class DockerKernelProvisioner(KernelProvisionerBase):
                 if not mount.read_only and os.path.isdir(mount.source):
                     prepare_workspace(mount.source, kernel_user=self.kernel_user)
         return _Launch(image=image, mem_limit=mem_limit, cpus=cpus or None, gpus=max(gpus, 0), owner=owner,
-                       mounts=mounts)
+                       mounts=mounts, server_id=env.get(ENV_SERVER_ID) or self.server_id)
 
     def _server_root_mounts(self, root: str, owner: str, teams: str) -> list[Mount]:
         """``users/<owner>`` and ``teams/<team>`` of the server's root, at the same paths under workdir."""

@@ -57,6 +57,21 @@ export interface ExperimentList {
   experiments: Experiment[];
 }
 
+/**
+ * A kernel of the caller's that is starting (in a container, on a multi-user server).
+ */
+export interface KernelStart {
+  display_name: string;
+  kernel_id: string;
+  kernel_name: string;
+  stage: string;
+  stage_seconds: JsonFloat;
+}
+
+export interface KernelStarts {
+  kernels: KernelStart[];
+}
+
 export interface MetricHistory {
   key: string;
   points: MetricPoint[];

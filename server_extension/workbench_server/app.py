@@ -11,13 +11,14 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import PeriodicCallback
-from traitlets import Bool, Float, Unicode
+from traitlets import Bool, Dict, Float, List, Unicode
 
 from workbench.store.engine import SchemaOutOfDate
+from workbench_server import containers
 from workbench_server.auth import WorkbenchIdentityProvider
 from workbench_server.authorizer import WorkbenchAuthorizer
 from workbench_server.context import get_context
-from workbench_server.handlers import tracking
+from workbench_server.handlers import kernels, tracking
 from workbench_server.handlers.base import WorkbenchHandler
 from workbench_server.kernels import KERNEL_TOKEN_PREFIX, WorkbenchKernelManager, WorkbenchSessionManager
 from workbench_server.labstate import keep_workspaces_per_user
@@ -27,6 +28,11 @@ from workbench_server.workspace import WorkbenchContentsManager
 API_PREFIX = "/workbench/api/v1"
 KERNEL_TOKEN_NAME = "jupyter-kernels"
 _KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
+
+
+def api_routes() -> list[tuple]:
+    """Every route under /workbench/api/v1 (the OpenAPI document lists these)."""
+    return [*tracking.handlers, *kernels.handlers]
 
 
 class OpenAPIHandler(WorkbenchHandler):
@@ -54,6 +60,24 @@ class WorkbenchApp(ExtensionApp):
              "Jupyter classes it needs.",
     )
 
+    kernel_images = List(
+        Dict(), config=True,
+        help="Multi-user mode: the kernels users may pick, each a container image with its limits, e.g. "
+             "[{'name': 'workbench-python', 'display_name': 'Python 3', 'image': 'workbench-kernel:0.1.0', "
+             "'mem_limit': '4g', 'cpus': 2, 'gpus': 0, 'share_gpus': False}]. Empty: the images "
+             "`workbench images build [--gpu]` makes (workbench-python, workbench-torch). Per-user limits: "
+             "WorkbenchKernelManager.user_kernel_limits.",
+    )
+    default_kernel = Unicode(
+        "workbench-python", config=True,
+        help="Multi-user mode: the kernel (a name from kernel_images) notebooks get unless the user picks one.",
+    )
+    kernel_server_id = Unicode(
+        "", config=True,
+        help="Label value marking this server's kernel containers, so that at start-up it removes those a "
+             "crash left behind and no other server's. Default: derived from the host name and root folder.",
+    )
+
     def initialize_settings(self):
         try:
             ctx = get_context(multi_user=self.multi_user)
@@ -64,7 +88,7 @@ class WorkbenchApp(ExtensionApp):
         if self.multi_user:
             self._enter_multi_user_mode(ctx)
         self.settings["workbench"] = ctx
-        self.settings["workbench_routes"] = tracking.handlers
+        self.settings["workbench_routes"] = api_routes()
         self._sweeper = PeriodicCallback(self._sweep_stale_runs, self.stale_run_sweep_interval * 1000)
         self.serverapp.event_logger.add_listener(schema_id=_KERNEL_ACTIONS, listener=self._on_kernel_action)
 
@@ -82,11 +106,37 @@ class WorkbenchApp(ExtensionApp):
             self.log.critical("Workbench multi-user mode needs %s. Start it with `workbench serve --multi-user`, "
                               "which sets them.", " ".join(missing))
             raise SystemExit(1)
+        self._set_up_container_kernels(ctx)
         app.contents_manager.workbench_multi_user = True
         app.kernel_manager.workbench = ctx
 
+    def _set_up_container_kernels(self, ctx) -> None:
+        """Every kernel in a container: check the engine, reap orphans, offer only the vetted images."""
+        app = self.serverapp
+        server_id = self.kernel_server_id or containers.default_server_id(app.root_dir)
+        try:
+            setup = containers.set_up(home=ctx.settings.home, root_dir=app.root_dir, configured=self.kernel_images,
+                                      default=self.default_kernel, server_id=server_id)
+        except containers.ContainerSetupError as e:
+            self.log.critical("%s", e)
+            raise SystemExit(1) from None
+        self.log.info("Workbench: kernels run in containers on %s; offered: %s (default %s)", setup.engine,
+                      ", ".join(s.name for s in setup.specs), setup.default)
+        if setup.reaped:
+            self.log.info("Workbench: removed %d kernel containers left by an earlier run: %s",
+                          len(setup.reaped), ", ".join(setup.reaped))
+        for image in setup.missing_images:
+            self.log.warning("Workbench: kernel image %s is not built yet; kernels using it will not start. "
+                             "Build it with `workbench images build%s`.", image, " --gpu" if "torch" in image else "")
+        ksm = app.kernel_spec_manager
+        ksm.kernel_dirs = [str(setup.kernels_dir)]
+        ksm.ensure_native_kernel = False  # no local python3 kernel next to the containers
+        ksm.allowed_kernelspecs = {s.name for s in setup.specs}
+        app.kernel_manager.default_kernel_name = setup.default
+        app.kernel_manager.workbench_server_id = setup.server_id
+
     def initialize_handlers(self):
-        api = [(API_PREFIX + pattern, handler) for pattern, handler in tracking.handlers]
+        api = [(API_PREFIX + pattern, handler) for pattern, handler in api_routes()]
         api.append((API_PREFIX + "/openapi.json", OpenAPIHandler))
         # BokehJS for the panels and shared reports, from the installed bokeh: no CDN needed.
         api.append((r"/workbench/static/bokeh/(.*)", web.StaticFileHandler, {"path": str(Path(static_path()) / "js")}))

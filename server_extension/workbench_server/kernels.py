@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 
+from jupyter_client.kernelspec import NoSuchKernel
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.services.sessions.sessionmanager import SessionManager
 from tornado import web
@@ -38,12 +40,14 @@ LIMIT_VARIABLES = {"mem_limit": "WORKBENCH_KERNEL_MEM_LIMIT", "cpus": "WORKBENCH
 
 
 def kernel_env(base: dict[str, str], *, owner: Principal, url: str, token: str, root_dir: str,
-               limits: dict | None = None) -> dict[str, str]:
+               limits: dict | None = None, server_id: str = "") -> dict[str, str]:
     """The environment of ``owner``'s kernel: the server's own WORKBENCH_* settings (database URL
     included) removed, the owner's identity (and any per-user limits) added."""
     env = {k: v for k, v in base.items() if not k.startswith("WORKBENCH_")}
     env.update(WORKBENCH_URL=url, WORKBENCH_TOKEN=token, WORKBENCH_KERNEL_OWNER=owner.name,
                WORKBENCH_KERNEL_TEAMS=",".join(sorted(owner.teams)), JUPYTER_SERVER_ROOT=root_dir)
+    if server_id:
+        env["WORKBENCH_KERNEL_SERVER_ID"] = server_id
     env.update({LIMIT_VARIABLES[k]: str(v) for k, v in (limits or {}).items()})
     return env
 
@@ -70,10 +74,13 @@ class WorkbenchKernelManager(AsyncMappingKernelManager):
     """The server's WorkbenchContext; set by the extension in multi-user mode (else plain Jupyter)."""
     workbench_url = ""
     """The URL kernels reach the Workbench API at; set by the extension."""
+    workbench_server_id = ""
+    """The label value the container provisioner marks this server's kernels with; set by the extension."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._owners: dict[str, str] = {}
+        self._starting: dict[str, object] = {}
         self._revocations: set[asyncio.Future] = set()
 
     def acting_user(self) -> Principal | None:
@@ -96,6 +103,10 @@ class WorkbenchKernelManager(AsyncMappingKernelManager):
             if not self.may_use(kernel_id):
                 raise web.HTTPError(404, f"Kernel does not exist: {kernel_id}")
             return await super()._async_start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+        name = kwargs.get("kernel_name") or self.default_kernel_name
+        offered = await asyncio.to_thread(self.offered_kernels)
+        if name not in offered:
+            raise web.HTTPError(404, f"No kernel named {name!r} here; pick one of {offered}.")
         if kernel_id is not None:
             try:  # it names the kernel's token too, and other ids could not be reached by URL
                 kernel_id = str(uuid.UUID(kernel_id))
@@ -106,18 +117,48 @@ class WorkbenchKernelManager(AsyncMappingKernelManager):
                                         name=KERNEL_TOKEN_PREFIX + kernel_id)
         kwargs["env"] = kernel_env(kwargs.get("env") or dict(os.environ), owner=user, url=self.workbench_url,
                                    token=token.token, root_dir=self.root_dir,
-                                   limits=self.user_kernel_limits.get(user.name))
+                                   limits=self.user_kernel_limits.get(user.name), server_id=self.workbench_server_id)
         path = workspace.kernel_path(user, path)
         await asyncio.to_thread(workspace.ensure_folders, self.root_dir, user)  # else the cwd falls back to the root
         self._owners[kernel_id] = user.name
         try:
             return await super()._async_start_kernel(kernel_id=kernel_id, path=path, **kwargs)
-        except BaseException:
+        except BaseException as e:
             self._owners.pop(kernel_id, None)
             self._revoke(kernel_id)
+            if isinstance(e, RuntimeError) and type(e).__module__.startswith("workbench_kernels"):
+                # No engine, no image: the message says what to do; a 500 with a traceback would not.
+                raise web.HTTPError(503, str(e), reason="Kernel could not start") from e
             raise
+        finally:
+            self._starting.pop(kernel_id, None)
 
     start_kernel = _async_start_kernel  # type: ignore[assignment]
+
+    def offered_kernels(self) -> list[str]:
+        """The kernel names users may start (on a multi-user server: the admin's container images)."""
+        return sorted(self.kernel_spec_manager.find_kernel_specs())
+
+    def pre_start_kernel(self, kernel_name, kwargs):
+        km, kernel_name, kernel_id = super().pre_start_kernel(kernel_name, kwargs)
+        if self.workbench is not None:
+            self._starting[kernel_id] = km  # its provisioner reports what the start is doing
+        return km, kernel_name, kernel_id
+
+    def starting_kernels(self, user: Principal) -> list[dict]:
+        """The kernels of ``user`` that are starting: name, what the start is doing and since when."""
+        out = []
+        for kernel_id, km in list(self._starting.items()):
+            if self._owners.get(kernel_id) != user.name:
+                continue
+            provisioner = getattr(km, "provisioner", None)
+            stage = getattr(provisioner, "stage", "") or "Preparing the kernel"
+            since = getattr(provisioner, "stage_since", 0.0) or time.time()
+            spec = getattr(km, "kernel_spec", None)
+            out.append({"kernel_id": kernel_id, "kernel_name": getattr(km, "kernel_name", ""),
+                        "display_name": getattr(spec, "display_name", "") or getattr(km, "kernel_name", ""),
+                        "stage": stage, "stage_seconds": max(0.0, time.time() - since)})
+        return out
 
     def list_kernels(self):
         user = self.acting_user()
@@ -223,6 +264,10 @@ class WorkbenchSessionManager(SessionManager):
 
     async def create_session(self, path=None, name=None, type=None, kernel_name=None, kernel_id=None):
         self._check_path(path)
+        km = self.kernel_manager
+        if (kernel_id is None and kernel_name and isinstance(km, WorkbenchKernelManager)
+                and kernel_name not in await asyncio.to_thread(km.offered_kernels)):
+            raise NoSuchKernel(kernel_name)  # Jupyter's sessions API answers it with a 501 and a message
         if kernel_id is not None and kernel_id in self.kernel_manager and not self._may_use(kernel_id):
             raise web.HTTPError(404, f"Kernel does not exist: {kernel_id}")
         return await super().create_session(path=path, name=name, type=type, kernel_name=kernel_name,

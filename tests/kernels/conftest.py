@@ -1,8 +1,7 @@
 """Fixtures for container kernels: a real Docker engine, the real kernel image, real kernelspecs.
 
-Tests marked ``docker`` skip (with the reason) when no engine answers; ``make test``
-starts one with tools/dockerd.sh. The image is built once per session; its layers are
-cached by their inputs, so a rerun with unchanged code takes a second.
+The engine and the image fixtures (``docker_runtime``, ``kernel_image``) live in
+tests/conftest.py: multi-user server tests use them too.
 """
 
 from __future__ import annotations
@@ -13,35 +12,9 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
-from workbench_kernels.docker_runtime import DockerRuntime
 from workbench_kernels.engine import prepare_workspace
-from workbench_kernels.errors import EngineUnavailable, ImageBuildError
 from workbench_kernels.images import build_image
 from workbench_kernels.kernelspecs import ImageSpec, default_specs, write_kernelspecs
-
-
-@pytest.fixture(scope="session")
-def docker_runtime():
-    runtime = DockerRuntime()
-    try:
-        runtime.ping()
-    except EngineUnavailable as e:
-        pytest.skip(f"no Docker engine: {e}")
-    yield runtime
-    runtime.close()
-
-
-@pytest.fixture(scope="session")
-def kernel_image(docker_runtime):
-    def say(line):
-        print(f"[kernel image] {line}", file=sys.stderr, flush=True)
-
-    try:
-        return build_image(progress=say)
-    except ImageBuildError as e:
-        if "needs root" in str(e):
-            pytest.skip(str(e))
-        raise
 
 
 @pytest.fixture(scope="session")

@@ -101,6 +101,7 @@ def test_the_image_runs_as_jovyan_under_tini_and_is_cached(kernel_image, docker_
     config = image.attrs["Config"]
     assert config["User"] == "1000:100" and config["WorkingDir"] == "/home/jovyan/work"
     assert config["Entrypoint"] == ["/usr/bin/tini", "-g", "--"]
+    assert not config.get("Volumes")  # else every kernel container would leave a volume behind
     assert image.labels[images.LABEL_KIND] == "python" and image.labels[images.LABEL_PYTHON].startswith("3.")
     again = images.build_image(progress=None)  # nothing changed since the session's build
     assert again.cached and again.id == kernel_image.id

@@ -1,7 +1,8 @@
 """A real multi-user server: log-in, throttling, and one user against another's
 files, kernels, sessions, runs and experiments.
 
-Kernels here are local processes; the container provisioner has its own tests.
+Every kernel of a multi-user server runs in a container, so these tests need the
+Docker engine and the kernel image (they run on both database backends).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from types import SimpleNamespace
@@ -25,7 +27,7 @@ from workbench.store.engine import open_store
 from workbench.tenancy import Tenancy
 from workbench.tracking.service import Tracking
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.docker, pytest.mark.multi_user]
 
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password"}
 # Words of bob's that must never show up in what alice is told.
@@ -33,7 +35,7 @@ BOBS_WORDS = ("bob", "secret-plan", "risk", "bobs-experiment", "bobs-run")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def mu(request, tmp_path_factory):
+def mu(request, tmp_path_factory, kernel_image):
     """One multi-user server per backend: alice (team growth) and bob (team risk), with tokens."""
     home = tmp_path_factory.mktemp(f"multi-user-{request.param}")
     url = f"sqlite:///{home / 'workbench.db'}" if request.param == "sqlite" else fresh_pg_database("wbmu")
@@ -210,7 +212,7 @@ def _tree(folder) -> list[tuple[str, int]]:
 
 def _start_session(s: requests.Session, server: LiveServer, path: str) -> dict:
     resp = s.post(server.url + "api/sessions", timeout=60,
-                  json={"path": path, "type": "notebook", "name": "", "kernel": {"name": "python3"}})
+                  json={"path": path, "type": "notebook", "name": "", "kernel": {}})  # the default kernel
     assert resp.status_code == 201, resp.text
     return resp.json()
 
@@ -254,15 +256,14 @@ def test_a_kernel_runs_as_its_owner_and_logs_their_runs(mu):
     bob_kernel = session["kernel"]["id"]
     status, out = execute(server, bob_kernel, (
         "import os, workbench as wb\n"
-        "print('OWNER', os.environ['WORKBENCH_KERNEL_OWNER'], os.getcwd().endswith('users/bob'),\n"
-        "      sorted(k for k in os.environ if k.startswith('WORKBENCH_')))\n"
+        "print('OWNER', os.getuid(), os.getcwd(), sorted(k for k in os.environ if k.startswith('WORKBENCH_')))\n"
         "wb.set_experiment('bobs-experiment')\n"
         "with wb.start_run(name='bobs-run') as r:\n"
         "    wb.log_metric('auc', 0.9)\n"
         "print('RUN', r.id, os.environ['WORKBENCH_TOKEN'])\n"), token=mu.tokens["bob"])
     assert status == "ok", out
-    assert "OWNER bob True ['WORKBENCH_KERNEL_OWNER', 'WORKBENCH_KERNEL_TEAMS', 'WORKBENCH_TOKEN', " \
-           "'WORKBENCH_URL']" in out  # and no database URL
+    # in its container: not root, in bob's folder, with his token and nothing else of the server's
+    assert "OWNER 1000 /home/jovyan/work/users/bob ['WORKBENCH_TOKEN', 'WORKBENCH_URL']" in out
     run_id, kernel_token = out.split("RUN ")[1].split()[:2]
     store = open_store(mu.db_url)
     run = Tracking(store).get_run(mu.tenancy.get_user("bob"), run_id)
@@ -281,16 +282,64 @@ def test_a_kernel_runs_as_its_owner_and_logs_their_runs(mu):
     wait_until(lambda: mu.tenancy.authenticate_token(kernel_token) is None)  # the kernel's token went with it
 
 
-def test_kernels_started_in_team_folders_are_still_their_owners(mu):
+def test_kernels_started_in_team_folders_are_still_their_owners(mu, docker_runtime):
     server, a = mu.server, mu.as_alice
     session = _start_session(a, server, "teams/growth/shared.ipynb")
+    kernel_id = session["kernel"]["id"]
     try:
-        status, out = execute(server, session["kernel"]["id"],
-                              "import os; e = os.environ; print(e['WORKBENCH_KERNEL_OWNER'], e['WORKBENCH_KERNEL_TEAMS'],"
-                              " os.getcwd().endswith('teams/growth'), e['WORKBENCH_KERNEL_MEM_LIMIT'],"
-                              " e['WORKBENCH_KERNEL_CPUS'])", token=mu.tokens["alice"])
-        assert (status, out.strip()) == ("ok", "alice growth True 1g 2")  # her limits, for the provisioner
+        status, out = execute(server, kernel_id, "import os; print(os.getcwd())", token=mu.tokens["alice"])
+        assert (status, out.strip()) == ("ok", "/home/jovyan/work/teams/growth")
+        container = _kernel_container(docker_runtime, kernel_id)
+        assert container.labels["workbench.owner"] == "alice"
+        host = container.attrs["HostConfig"]
+        assert (host["Memory"], host["NanoCpus"]) == (1024**3, 2 * 10**9)  # her limits, not the image's
+        assert sorted(m["Destination"] for m in container.attrs["Mounts"] if m["Destination"] != "/connection") == [
+            "/home/jovyan/work/teams/growth", "/home/jovyan/work/users/alice"]  # nothing of bob's
         assert session["id"] not in [x["id"] for x in mu.as_bob.get(server.url + "api/sessions", timeout=30).json()]
+    finally:
+        a.delete(server.url + f"api/sessions/{session['id']}", timeout=30)
+
+
+def _kernel_container(runtime, kernel_id: str):
+    found = runtime.client().containers.list(all=True, filters={"label": f"workbench.kernel_id={kernel_id}"})
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_only_the_vetted_container_kernels_are_offered(mu):
+    server, a = mu.server, mu.as_alice
+    specs = a.get(server.url + "api/kernelspecs", timeout=30).json()
+    assert specs["default"] == "workbench-python"
+    assert sorted(specs["kernelspecs"]) == ["workbench-python", "workbench-torch"]  # no local python3
+    refused = a.post(server.url + "api/kernels", json={"name": "python3"}, timeout=30)
+    assert refused.status_code == 404 and "pick one of ['workbench-python', 'workbench-torch']" in refused.text
+    resp = a.post(server.url + "api/sessions", timeout=30, json={
+        "path": "users/alice/local.ipynb", "type": "notebook", "kernel": {"name": "python3"}})
+    assert resp.status_code == 501 and "python3" in resp.json()["message"]
+
+
+def test_a_starting_kernel_reports_what_it_is_doing(mu):
+    server, a = mu.server, mu.as_alice
+    seen: list[dict] = []
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            seen.extend(a.get(server.api + "/kernels/starting", timeout=30).json()["kernels"])
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        session = _start_session(a, server, "users/alice/progress.ipynb")
+    finally:
+        done.set()
+        watcher.join()
+    try:
+        stages = [k["stage"] for k in seen if k["kernel_id"] == session["kernel"]["id"]]
+        assert stages and all(k["display_name"] == "Python 3 (container)" for k in seen)
+        assert any(s.startswith(("Checking", "Starting a container", "Container started", "Preparing"))
+                   for s in stages), stages
+        assert mu.as_bob.get(server.api + "/kernels/starting", timeout=30).json() == {"kernels": []}
     finally:
         a.delete(server.url + f"api/sessions/{session['id']}", timeout=30)
 
@@ -324,7 +373,7 @@ def test_workbench_serve_multi_user(tmp_path):
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", "--multi-user", "--port", str(port),
-                                 "--", "--ServerApp.base_url=/team/", "--allow-root"],
+                                 "--cull-idle-after", "30m", "--", "--ServerApp.base_url=/team/", "--allow-root"],
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/team/"
@@ -333,10 +382,14 @@ def test_workbench_serve_multi_user(tmp_path):
         assert 'name="username"' in requests.get(url + "login", timeout=30).text
         assert requests.get(url + "api/contents", timeout=30).status_code == 403
         assert (tmp_path / "home" / "workspace").is_dir()
+        cmdline = open(f"/proc/{proc.pid}/cmdline", "rb").read().decode().split("\0")
+        assert "--MappingKernelManager.cull_idle_timeout=1800" in cmdline  # idle kernels get culled
     finally:
         proc.terminate()
         proc.wait(30)
-    assert "No users yet" in log_path.read_text()
+    log_text = log_path.read_text()
+    assert "No users yet" in log_text
+    assert "kernels run in containers" in log_text
 
 
 def _answers(url: str) -> bool:
