@@ -18,6 +18,7 @@ import type {
   MetricHistory,
   Run,
   RunEnvironment,
+  KernelStarts,
   RunsPage,
   User
 } from './models';
@@ -362,4 +363,9 @@ export function isAbort(error: unknown, signal?: AbortSignal): boolean {
     return true;
   }
   return error instanceof DOMException && error.name === 'AbortError';
+}
+
+/** `GET /kernels/starting`: the caller's kernels that are starting, and what each start is doing. */
+export function listKernelStarts(options?: IRequestOptions): Promise<KernelStarts> {
+  return requestJson<KernelStarts>('GET', ['kernels', 'starting'], options);
 }

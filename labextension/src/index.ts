@@ -18,6 +18,7 @@ import {
 import type { Widget } from '@lumino/widgets';
 
 import { createExperiment, errorMessage } from './api';
+import { showKernelStarts } from './kernelStarts';
 import { RunPageWidget } from './runPage';
 import { RunsTableWidget } from './runsTable';
 import { SidebarWidget } from './sidebar';
@@ -125,6 +126,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (restorer) {
       restorer.add(sidebar, sidebar.id);
     }
+    showKernelStarts(app);
 
     commands.addCommand(CommandIDs.openExperiments, {
       label: 'Workbench: Open Experiments',
