@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from workbench import models
-from workbench_server.handlers.tracking import handlers as tracking_routes
+from workbench_server.app import api_routes
 
 
 @pytest.fixture
@@ -135,9 +135,9 @@ def test_openapi_matches_the_handlers_and_the_replies(api):
     doc = call(api, "GET", "/openapi.json").json()
     assert doc["openapi"].startswith("3.1")
     paths = {re.sub(r"^.*?/workbench/api/v1", "", p) for p in doc["paths"]}
-    expected = {re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern) for pattern, _ in tracking_routes}
+    expected = {re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern) for pattern, _ in api_routes()}
     assert paths == expected
-    for pattern, handler in tracking_routes:
+    for pattern, handler in api_routes():
         for verb in handler.ops:
             assert callable(getattr(handler, verb)), (pattern, verb)
     # Replies validate against the documented schemas.
