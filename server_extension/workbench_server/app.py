@@ -21,7 +21,7 @@ from workbench_server.context import get_context
 from workbench_server.handlers import kernels, tracking
 from workbench_server.handlers.base import WorkbenchHandler
 from workbench_server.kernels import KERNEL_TOKEN_PREFIX, WorkbenchKernelManager, WorkbenchSessionManager
-from workbench_server.labstate import keep_workspaces_per_user
+from workbench_server.labstate import keep_lab_state_per_user
 from workbench_server.openapi import openapi_document
 from workbench_server.workspace import WorkbenchContentsManager
 
@@ -155,8 +155,8 @@ class WorkbenchApp(ExtensionApp):
             os.environ.setdefault("JUPYTER_SERVER_ROOT", serverapp.root_dir)
         else:
             serverapp.kernel_manager.workbench_url = self.kernel_server_url or serverapp.connection_url
-            if not keep_workspaces_per_user(serverapp.web_app):
-                self.log.warning("Workbench: found no JupyterLab workspaces API to keep per user.")
+            if not keep_lab_state_per_user(serverapp.web_app):
+                self.log.warning("Workbench: found no JupyterLab workspaces or settings API to keep per user.")
             # Kernels do not outlive the server (container orphans are reaped): neither do their tokens.
             await asyncio.to_thread(ctx.tenancy.revoke_named_tokens, KERNEL_TOKEN_PREFIX)
         self._sweeper.start()

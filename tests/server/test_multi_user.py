@@ -407,3 +407,12 @@ def test_jupyterlab_layouts_are_per_user(mu):
     assert "secret-plan" in mu.as_bob.get(url + "/default", timeout=30).text
     assert_refused(mu.as_alice.get(url + "/default", timeout=30), 200)
     assert_refused(mu.as_alice.get(url, timeout=30), 200)
+
+
+def test_jupyterlab_settings_are_per_user(mu):
+    url = mu.server.url + "lab/api/settings/@jupyterlab/apputils-extension:themes"
+    dark = json.dumps({"raw": json.dumps({"theme": "JupyterLab Dark"})})
+    assert mu.as_bob.put(url, data=dark, timeout=30).status_code == 204
+    assert "JupyterLab Dark" in mu.as_bob.get(url, timeout=30).json()["raw"]
+    alices = mu.as_alice.get(url, timeout=30)
+    assert alices.status_code == 200 and "JupyterLab Dark" not in alices.json()["raw"]  # bob's theme is his own
