@@ -8,8 +8,9 @@ means the local user.
 
 Multi-user mode: users log in with name and password on Workbench's log-in
 page (``login.py``). The login cookie (signed by Jupyter's cookie secret)
-carries only the user name; each request looks the user up again, so a removed
-user is out at their next request and team changes apply at once. Jupyter's
+carries only the user name and a stamp of their current password; each request
+looks the user up again, so a removed user is out at their next request, team
+changes apply at once, and a password change logs out their other browsers. Jupyter's
 shared server token is not accepted: it names nobody.
 """
 
@@ -29,11 +30,14 @@ from workbench_server.context import WorkbenchContext
 from workbench_server.throttle import LoginThrottle
 
 _COOKIE_KEY = "workbench_user"
+_STAMP_KEY = "stamp"
 
 
 @dataclass
 class WorkbenchUser(User):
     principal: Principal | None = None
+    login_stamp: str | None = None
+    """Set at log-in: the stamp of the password used (see Tenancy.password_stamp)."""
 
     @classmethod
     def of(cls, principal: Principal) -> WorkbenchUser:
@@ -102,10 +106,13 @@ class WorkbenchIdentityProvider(IdentityProvider):
         if not raw:
             return None
         try:
-            name = json.loads(raw)[_COOKIE_KEY]
+            content = json.loads(raw)
+            name, stamp = content[_COOKIE_KEY], content[_STAMP_KEY]
         except (ValueError, KeyError, TypeError):
-            name = None  # e.g. a cookie from when this server ran single-user
-        principal = await asyncio.to_thread(ctx.tenancy.find_user, name) if isinstance(name, str) else None
+            name = stamp = None  # e.g. a cookie from when this server ran single-user
+        principal = None
+        if isinstance(name, str) and isinstance(stamp, str):
+            principal = await asyncio.to_thread(ctx.tenancy.find_logged_in_user, name, stamp)
         if principal is None:
             self.clear_login_cookie(handler)
             return None
@@ -114,7 +121,7 @@ class WorkbenchIdentityProvider(IdentityProvider):
     def user_to_cookie(self, user: User) -> str:
         principal = getattr(user, "principal", None)
         if principal is not None:
-            return json.dumps({_COOKIE_KEY: principal.name})
+            return json.dumps({_COOKIE_KEY: principal.name, _STAMP_KEY: getattr(user, "login_stamp", None)})
         return super().user_to_cookie(user)
 
     def process_login_form(self, handler):
@@ -127,7 +134,11 @@ class WorkbenchIdentityProvider(IdentityProvider):
             return super().process_login_form(handler)
         name = login_name(handler)
         principal = ctx.tenancy.verify_password(name, handler.get_argument("password", default=""))
-        return WorkbenchUser.of(principal) if principal is not None else None
+        if principal is None:
+            return None
+        user = WorkbenchUser.of(principal)
+        user.login_stamp = ctx.tenancy.password_stamp(principal.name)
+        return user
 
 
 def login_name(handler) -> str:

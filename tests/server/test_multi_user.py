@@ -104,7 +104,9 @@ def test_login_with_the_right_password_only(mu):
     assert ok.status_code == 302 and ok.headers["Location"] == BASE_URL + "lab"
     cookie = next(c for c in s.cookies if c.name.startswith("username-"))
     signed_value = cookie.value.strip('"').split("|")[4].split(":", 1)[1]  # tornado's v2 signed format
-    assert json.loads(base64.b64decode(signed_value)) == {"workbench_user": "alice"}  # the name, nothing else
+    content = json.loads(base64.b64decode(signed_value))
+    assert content == {"workbench_user": "alice", "stamp": mu.tenancy.password_stamp("alice")}  # no secret in it
+    assert PASSWORDS["alice"] not in signed_value and len(content["stamp"]) == 24
     assert s.get(server.api + "/me", timeout=30).json()["name"] == "alice"
     assert names(s.get(server.url + "api/contents", timeout=30)) == ["teams", "users"]
     assert (mu.root / "users" / "alice").is_dir()
@@ -140,6 +142,20 @@ def test_a_removed_user_is_out_at_once(mu):
     assert s.get(server.api + "/me", timeout=30).status_code in (401, 403)
     assert _session(token).get(server.api + "/me", timeout=30).status_code == 401
     assert login(server, name, "leaver-password")[0].status_code == 401
+
+
+def test_a_password_change_logs_out_the_other_browsers(mu):
+    server = mu.server
+    name = f"changer{uuid.uuid4().hex[:6]}"
+    mu.tenancy.create_user(name, password="first-password")
+    _, laptop = login(server, name, "first-password")
+    _, desktop = login(server, name, "first-password")
+    assert laptop.get(server.api + "/me", timeout=30).json()["name"] == name
+    mu.tenancy.set_password(name, "second-password")
+    for browser in (laptop, desktop):
+        assert browser.get(server.url + "api/contents", timeout=30).status_code == 403
+    ok, fresh = login(server, name, "second-password")
+    assert ok.status_code == 302 and fresh.get(server.api + "/me", timeout=30).json()["name"] == name
 
 
 # --- files ----------------------------------------------------------------------------------------

@@ -115,6 +115,25 @@ class Tenancy:
             row = self._active_user(s, name)
             return self._principal(s, row) if row is not None else None
 
+    def password_stamp(self, name: str) -> str | None:
+        """A short fingerprint of ``name``'s current password, for their log-in cookie; None without one.
+
+        It changes with every ``set_password`` (each hash has a fresh salt), so cookies carrying
+        the old stamp stop working: a password change logs the user's other browsers out.
+        """
+        with self.store.session() as s:
+            row = self._active_user(s, name)
+            encoded = row.password_hash if row is not None else None
+        return _stamp(encoded) if encoded else None
+
+    def find_logged_in_user(self, name: str, stamp: str) -> Principal | None:
+        """The user ``name`` if ``stamp`` (from their log-in cookie) matches their current password."""
+        with self.store.session() as s:
+            row = self._active_user(s, name)
+            if row is None or not row.password_hash or not secrets.compare_digest(_stamp(row.password_hash), stamp):
+                return None
+            return self._principal(s, row)
+
     def list_users(self) -> list[models.User]:
         with self.store.session() as s:
             rows = s.scalars(select(UserRow).where(UserRow.removed_at.is_(None)).order_by(UserRow.name)).all()
@@ -272,3 +291,7 @@ class Tenancy:
                 row.last_used_at = now
             user = s.get(UserRow, row.user_id)
             return self._principal(s, user) if user is not None and user.removed_at is None else None
+
+
+def _stamp(password_hash: str) -> str:
+    return hashlib.sha256(b"workbench-login-stamp:" + password_hash.encode()).hexdigest()[:24]
