@@ -18,6 +18,8 @@ from workbench.errors import (
     Unauthenticated,
     WorkbenchError,
 )
+from workbench.reports.inline import compare, runs
+from workbench.reports.sdk import get_report, reports, revoke_share, save_report, share, shares
 from workbench.tracking.fluent import (
     ActiveRun,
     active_run,
@@ -55,10 +57,12 @@ __all__ = [
     "Unauthenticated",
     "WorkbenchError",
     "active_run",
+    "compare",
     "end_run",
     "flush",
     "get_experiment",
     "get_metric_history",
+    "get_report",
     "get_run",
     "list_experiments",
     "log_artifact",
@@ -70,9 +74,15 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "reports",
+    "revoke_share",
+    "runs",
+    "save_report",
     "search_runs",
     "set_experiment",
     "set_tag",
     "set_tags",
+    "share",
+    "shares",
     "start_run",
 ]

@@ -15,7 +15,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from workbench import config, models
-from workbench.errors import ERRORS_BY_CODE, WorkbenchError
+from workbench.errors import ERRORS_BY_CODE, InvalidArgument, WorkbenchError
 
 API_PREFIX = "workbench/api/v1"
 
@@ -46,6 +46,17 @@ class Transport(Protocol):
     def list_artifacts(self, run_id: str) -> list[models.Artifact]: ...
     def get_artifact(self, run_id: str, path: str) -> bytes: ...
     def log_dataset(self, run_id: str, spec: models.DatasetLog) -> models.DatasetInput: ...
+    # comparison views (issue 5, compare)
+    def compare(self, request: models.CompareRequest) -> models.CompareView: ...
+    # saved reports and share links (issue 5)
+    def create_report(self, spec: models.ReportCreate) -> models.Report: ...
+    def list_reports(self) -> list[models.ReportSummary]: ...
+    def get_report(self, report_id: str) -> models.Report: ...
+    def update_report(self, report_id: str, change: models.ReportUpdate) -> models.Report: ...
+    def delete_report(self, report_id: str) -> None: ...
+    def create_share(self, spec: models.ShareCreate) -> models.ShareLink: ...
+    def list_shares(self) -> list[models.ShareLink]: ...
+    def revoke_share(self, share: str) -> None: ...
 
 
 class EmbeddedTransport:
@@ -57,6 +68,7 @@ class EmbeddedTransport:
         from workbench.tracking.artifacts import Artifacts
         from workbench.tracking.service import Tracking
 
+        self.settings = settings
         self.store = open_store(settings.db_url)
         self.user = Tenancy(self.store).local_user(settings.user)
         self.tracking = Tracking(self.store)
@@ -116,6 +128,58 @@ class EmbeddedTransport:
 
     def log_dataset(self, run_id: str, spec: models.DatasetLog) -> models.DatasetInput:
         return self.tracking.log_dataset(self.user, run_id, spec)
+
+    # --- comparison views (issue 5, compare) ---
+
+    def compare(self, request: models.CompareRequest) -> models.CompareView:
+        from workbench.reports.views import compare_payload
+
+        return compare_payload(self.tracking, self.user, request)
+
+    # --- saved reports and share links (issue 5) ---
+
+    @property
+    def _reports(self):
+        from workbench.reports.service import Reports
+
+        return Reports(self.store, self.tracking)
+
+    def _shares(self):
+        from workbench.tenancy.sharing import ShareLinks
+
+        return ShareLinks(self.store, secret_path=self.settings.share_secret_path)
+
+    def _public_url(self) -> str:
+        if not self.settings.public_url:
+            raise InvalidArgument("Share links need a Workbench server to open them: set WORKBENCH_PUBLIC_URL to "
+                                  "the server's URL (one using this WORKBENCH_HOME), or share from a notebook "
+                                  "running on the server.")
+        return self.settings.public_url
+
+    def create_report(self, spec: models.ReportCreate) -> models.Report:
+        return self._reports.create(self.user, spec)
+
+    def list_reports(self) -> list[models.ReportSummary]:
+        return self._reports.list(self.user)
+
+    def get_report(self, report_id: str) -> models.Report:
+        return self._reports.get(self.user, report_id)
+
+    def update_report(self, report_id: str, change: models.ReportUpdate) -> models.Report:
+        return self._reports.update(self.user, report_id, change)
+
+    def delete_report(self, report_id: str) -> None:
+        self._reports.delete(self.user, report_id)
+
+    def create_share(self, spec: models.ShareCreate) -> models.ShareLink:
+        return self._shares().create(self.user, spec.report_id, expires_in=spec.expires_in,
+                                     base_url=self._public_url())
+
+    def list_shares(self) -> list[models.ShareLink]:
+        return self._shares().list(self.user, base_url=self.settings.public_url or "/")
+
+    def revoke_share(self, share: str) -> None:
+        self._shares().revoke(self.user, share)
 
 
 def _quote(segment: str) -> str:
@@ -216,6 +280,37 @@ class HttpTransport:
 
     def log_dataset(self, run_id: str, spec: models.DatasetLog) -> models.DatasetInput:
         return models.DatasetInput.model_validate_json(self._call("POST", f"/runs/{_quote(run_id)}/datasets", spec).content)
+
+    # --- comparison views (issue 5, compare) ---
+
+    def compare(self, request: models.CompareRequest) -> models.CompareView:
+        return models.CompareView.model_validate_json(self._call("POST", "/compare", request).content)
+
+    # --- saved reports and share links (issue 5) ---
+
+    def create_report(self, spec: models.ReportCreate) -> models.Report:
+        return models.Report.model_validate_json(self._call("POST", "/reports", spec).content)
+
+    def list_reports(self) -> list[models.ReportSummary]:
+        return models.ReportList.model_validate_json(self._call("GET", "/reports").content).reports
+
+    def get_report(self, report_id: str) -> models.Report:
+        return models.Report.model_validate_json(self._call("GET", f"/reports/{_quote(report_id)}").content)
+
+    def update_report(self, report_id: str, change: models.ReportUpdate) -> models.Report:
+        return models.Report.model_validate_json(self._call("PATCH", f"/reports/{_quote(report_id)}", change).content)
+
+    def delete_report(self, report_id: str) -> None:
+        self._call("DELETE", f"/reports/{_quote(report_id)}")
+
+    def create_share(self, spec: models.ShareCreate) -> models.ShareLink:
+        return models.ShareLink.model_validate_json(self._call("POST", "/shares", spec).content)
+
+    def list_shares(self) -> list[models.ShareLink]:
+        return models.ShareList.model_validate_json(self._call("GET", "/shares").content).shares
+
+    def revoke_share(self, share: str) -> None:
+        self._call("DELETE", f"/shares/{_quote(share)}")
 
 
 _client: tuple[tuple, Transport] | None = None

@@ -30,10 +30,19 @@ class Settings:
     (``WORKBENCH_FLUSH_TIMEOUT``)."""
     notebook_path: str | None
     """The notebook a process runs, when Jupyter does not say (``WORKBENCH_NOTEBOOK_PATH``)."""
+    public_url: str | None = None
+    """The server's URL as people outside reach it, for share links (``WORKBENCH_PUBLIC_URL``;
+    default: the URL of the request that made the link)."""
 
     @property
     def artifact_root(self) -> Path:
         return self.home / "artifacts"
+
+    @property
+    def share_secret_path(self) -> Path:
+        """The key share links are signed with (made on first use, mode 0600). Servers that share
+        a database must share this file too."""
+        return self.home / "share-secret"
 
 
 def settings() -> Settings:
@@ -48,4 +57,5 @@ def settings() -> Settings:
         run_heartbeat_timeout_s=float(os.environ.get("WORKBENCH_RUN_HEARTBEAT_TIMEOUT", "120")),
         flush_timeout_s=float(os.environ.get("WORKBENCH_FLUSH_TIMEOUT", "60")),
         notebook_path=os.environ.get("WORKBENCH_NOTEBOOK_PATH") or None,
+        public_url=os.environ.get("WORKBENCH_PUBLIC_URL") or None,
     )

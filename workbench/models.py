@@ -325,6 +325,116 @@ class KernelStarts(_Model):
     kernels: list[KernelStart]
 
 
+# --- comparison views (issue 5, compare) ---------------------------------------------------------
+
+@dataclass
+class MetricColumns:
+    """Every point of many runs' metrics as flat columns (compare views of up to 10,000 runs).
+
+    ``curves`` says whose points come in what order: the points of curve ``i`` are the
+    ``curves[i][2]`` entries of ``points`` that follow those of the curves before it, in step order.
+    """
+
+    curves: list[tuple[str, str, int]] = field(default_factory=list)
+    """(run_id, metric key, number of points)"""
+    points: list[tuple[int, float | None, int]] = field(default_factory=list)
+    """(step, value, timestamp); value None where it is NaN (as stored)."""
+    total_points: int = 0
+    """Points these curves hold in the store (more than ``points`` when they were thinned)."""
+
+
+class CompareRequest(_Model):
+    """Runs to compare side by side (the Compare view, ``wb.compare``)."""
+
+    run_ids: list[str]
+    """1 to 10,000 run ids, shown in this order."""
+    metrics: list[str] | None = None
+    """Metrics to draw curves of; None: every metric the runs logged (the first 10 by name)."""
+    max_points: int | None = None
+    """Budget of curve points in all; longer histories are downsampled on the server (default 300,000)."""
+
+
+class CompareView(_Model):
+    """The Compare view as a Bokeh document (``Bokeh.embed.embed_item(item, element)`` shows it)."""
+
+    run_count: int
+    metrics: list[str]
+    """Metrics with curves."""
+    downsampled: bool
+    """Whether some curves were thinned to fit the point budget (first, last and extremes kept)."""
+    item: dict[str, Any]
+    """Bokeh ``json_item`` of the view; BokehJS from /workbench/static/bokeh/ renders it."""
+
+
+# --- saved reports and share links (issue 5) ------------------------------------------------------
+
+class ReportCreate(_Model):
+    """A comparison saved under a title, with notes in Markdown."""
+
+    title: str = Field(min_length=1, max_length=200)
+    notes: str = Field(default="", max_length=100_000)
+    run_ids: list[str] = Field(min_length=1, max_length=10_000)
+    """The runs, in the order the views show them; each must be one you can read."""
+
+
+class ReportUpdate(_Model):
+    """Fields of a report to change; those left out stay."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    notes: str | None = Field(default=None, max_length=100_000)
+    run_ids: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
+
+
+class Report(_Model):
+    id: str
+    title: str
+    notes: str
+    run_ids: list[str]
+    owner: str
+    created_at: int
+    """Milliseconds since the epoch, as every Workbench time."""
+    updated_at: int
+
+
+class ReportSummary(_Model):
+    id: str
+    title: str
+    run_count: int
+    created_at: int
+    updated_at: int
+
+
+class ReportList(_Model):
+    reports: list[ReportSummary]
+    """Newest change first."""
+
+
+class ShareCreate(_Model):
+    """A read-only link to a report that opens without logging in, until it expires or is revoked."""
+
+    report_id: str
+    expires_in: str | int = "7d"
+    """'30m', '12h', '7d', '2w', or seconds; at most 365 days."""
+
+
+class ShareLink(_Model):
+    id: str
+    report_id: str
+    report_title: str
+    url: str
+    """The link to hand out (a bearer secret: whoever has it can open the report)."""
+    created_at: int
+    expires_at: int
+    revoked_at: int | None = None
+    views: int = 0
+    last_viewed_at: int | None = None
+
+
+class ShareList(_Model):
+    shares: list[ShareLink]
+    """Yours, newest first, revoked and expired ones included."""
+
+
 # Models the panel uses; their JSON Schema is the source of labextension/src/models.ts.
 PANEL_MODELS: tuple[type[BaseModel], ...] = (
     User,
@@ -346,6 +456,18 @@ PANEL_MODELS: tuple[type[BaseModel], ...] = (
     ErrorBody,
     KernelStart,
     KernelStarts,
+    # comparison views (issue 5, compare)
+    CompareRequest,
+    CompareView,
+    # saved reports and share links (issue 5)
+    ReportCreate,
+    ReportUpdate,
+    Report,
+    ReportSummary,
+    ReportList,
+    ShareCreate,
+    ShareLink,
+    ShareList,
 )
 
 

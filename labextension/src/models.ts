@@ -20,6 +20,27 @@ export interface ArtifactList {
   artifacts: Artifact[];
 }
 
+/**
+ * Runs to compare side by side (the Compare view, ``wb.compare``).
+ */
+export interface CompareRequest {
+  max_points?: number | null;
+  metrics?: string[] | null;
+  run_ids: string[];
+}
+
+/**
+ * The Compare view as a Bokeh document (``Bokeh.embed.embed_item(item, element)`` shows it).
+ */
+export interface CompareView {
+  downsampled: boolean;
+  item: {
+    [k: string]: unknown | undefined;
+  };
+  metrics: string[];
+  run_count: number;
+}
+
 export interface DatasetInput {
   context?: string | null;
   digest: string;
@@ -96,6 +117,50 @@ export interface MetricSeries {
   values: JsonFloat[];
 }
 
+export interface Report {
+  created_at: number;
+  id: string;
+  notes: string;
+  owner: string;
+  run_ids: string[];
+  title: string;
+  updated_at: number;
+}
+
+/**
+ * A comparison saved under a title, with notes in Markdown.
+ */
+export interface ReportCreate {
+  notes?: string;
+  /**
+   * @minItems 1
+   * @maxItems 10000
+   */
+  run_ids: [string, ...string[]];
+  title: string;
+}
+
+export interface ReportList {
+  reports: ReportSummary[];
+}
+
+export interface ReportSummary {
+  created_at: number;
+  id: string;
+  run_count: number;
+  title: string;
+  updated_at: number;
+}
+
+/**
+ * Fields of a report to change; those left out stay.
+ */
+export interface ReportUpdate {
+  notes?: string | null;
+  run_ids?: [string, ...string[]] | null;
+  title?: string | null;
+}
+
 /**
  * A run as MLflow users know it: ``run.info``, ``run.data``; ``run.id`` for short.
  */
@@ -164,6 +229,30 @@ export interface RunsQuery {
   max_results?: number;
   offset?: number;
   order_by?: string[];
+}
+
+/**
+ * A read-only link to a report that opens without logging in, until it expires or is revoked.
+ */
+export interface ShareCreate {
+  expires_in?: string | number;
+  report_id: string;
+}
+
+export interface ShareLink {
+  created_at: number;
+  expires_at: number;
+  id: string;
+  last_viewed_at?: number | null;
+  report_id: string;
+  report_title: string;
+  revoked_at?: number | null;
+  url: string;
+  views?: number;
+}
+
+export interface ShareList {
+  shares: ShareLink[];
 }
 
 export interface User {

@@ -18,7 +18,7 @@ from workbench_server import containers
 from workbench_server.auth import WorkbenchIdentityProvider
 from workbench_server.authorizer import WorkbenchAuthorizer
 from workbench_server.context import get_context
-from workbench_server.handlers import kernels, tracking
+from workbench_server.handlers import compare, kernels, reports, tracking
 from workbench_server.handlers.base import WorkbenchHandler
 from workbench_server.kernels import KERNEL_TOKEN_PREFIX, WorkbenchKernelManager, WorkbenchSessionManager
 from workbench_server.labstate import keep_lab_state_per_user
@@ -32,7 +32,7 @@ _KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 
 def api_routes() -> list[tuple]:
     """Every route under /workbench/api/v1 (the OpenAPI document lists these)."""
-    return [*tracking.handlers, *kernels.handlers]
+    return [*tracking.handlers, *kernels.handlers, *compare.handlers, *reports.handlers]
 
 
 class OpenAPIHandler(WorkbenchHandler):
@@ -52,6 +52,11 @@ class WorkbenchApp(ExtensionApp):
     kernel_server_url = Unicode(
         "", config=True,
         help="URL kernels use to reach this server's API (default: the server's own connection URL).",
+    )
+    public_url = Unicode(
+        "", config=True,
+        help="This server's URL as people outside reach it (https://workbench.example.com/), for share links. "
+             "Default: WORKBENCH_PUBLIC_URL, else the URL of the request that makes the link.",
     )
     multi_user = Bool(
         False, config=True,
@@ -88,6 +93,7 @@ class WorkbenchApp(ExtensionApp):
         if self.multi_user:
             self._enter_multi_user_mode(ctx)
         self.settings["workbench"] = ctx
+        self.settings["workbench_public_url"] = self.public_url or ctx.settings.public_url or ""
         self.settings["workbench_routes"] = api_routes()
         self._sweeper = PeriodicCallback(self._sweep_stale_runs, self.stale_run_sweep_interval * 1000)
         self.serverapp.event_logger.add_listener(schema_id=_KERNEL_ACTIONS, listener=self._on_kernel_action)
@@ -140,6 +146,7 @@ class WorkbenchApp(ExtensionApp):
         api.append((API_PREFIX + "/openapi.json", OpenAPIHandler))
         # BokehJS for the panels and shared reports, from the installed bokeh: no CDN needed.
         api.append((r"/workbench/static/bokeh/(.*)", web.StaticFileHandler, {"path": str(Path(static_path()) / "js")}))
+        api.extend(reports.page_handlers)  # share links: the one route that needs no login
         self.handlers.extend(api)
 
     async def _start_jupyter_server_extension(self, serverapp):

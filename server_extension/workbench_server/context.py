@@ -6,8 +6,10 @@ import threading
 from dataclasses import dataclass
 
 from workbench import config
+from workbench.reports.service import Reports
 from workbench.store import Store, open_store
 from workbench.tenancy import Principal, Tenancy
+from workbench.tenancy.sharing import ShareLinks
 from workbench.tracking.artifacts import Artifacts
 from workbench.tracking.service import Tracking
 
@@ -19,6 +21,8 @@ class WorkbenchContext:
     tenancy: Tenancy
     tracking: Tracking
     artifacts: Artifacts
+    reports: Reports
+    shares: ShareLinks
     local_user: Principal | None
     """The one user of a single-user server; None in multi-user mode."""
 
@@ -46,6 +50,8 @@ def get_context(*, multi_user: bool | None = None) -> WorkbenchContext:
                 tenancy=tenancy,
                 tracking=tracking,
                 artifacts=Artifacts(tracking, settings.artifact_root),
+                reports=Reports(store, tracking),
+                shares=ShareLinks(store, secret_path=settings.share_secret_path),
                 local_user=None if multi_user else tenancy.local_user(settings.user),
             )
         return _context

@@ -197,3 +197,38 @@ class ExperimentKeyRow(Base):
     experiment_id: Mapped[int] = mapped_column(ForeignKey("wb_experiments.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
+
+
+class ReportRow(Base):
+    """A saved comparison: a title, Markdown notes and the runs, in order. Private to its owner."""
+
+    __tablename__ = "wb_reports"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("wb_users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    run_ids: Mapped[str] = mapped_column(Text)
+    """JSON list of run ids (up to 10,000): read whole, never queried by run."""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ShareLinkRow(Base):
+    """A share link of a report. The token itself is never stored: it is signed from this row."""
+
+    __tablename__ = "wb_share_links"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("wb_reports.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("wb_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ShareViewRow(Base):
+    """One opening of a share link (when, which link)."""
+
+    __tablename__ = "wb_share_views"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    share_id: Mapped[str] = mapped_column(ForeignKey("wb_share_links.id", ondelete="CASCADE"), index=True)
+    viewed_at: Mapped[int] = mapped_column(BigInteger)

@@ -115,6 +115,12 @@ class Tenancy:
             row = self._active_user(s, name)
             return self._principal(s, row) if row is not None else None
 
+    def find_user_by_id(self, user_id: int) -> Principal | None:
+        """The user with id ``user_id``, or None when there is none (or they were removed)."""
+        with self.store.session() as s:
+            row = s.get(UserRow, user_id)
+            return self._principal(s, row) if row is not None and row.removed_at is None else None
+
     def password_stamp(self, name: str) -> str | None:
         """A short fingerprint of ``name``'s current password, for their log-in cookie; None without one.
 
