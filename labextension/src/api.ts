@@ -12,37 +12,33 @@ import type { BokehJsonItem } from './bokeh';
 import type {
   Artifact,
   ArtifactList,
+  CompareRequest,
+  CompareView,
   Experiment,
   ExperimentCreate,
   ExperimentList,
+  KernelStarts,
   MetricHistory,
+  Report,
+  ReportCreate,
+  ReportList,
+  ReportSummary,
+  ReportUpdate,
   Run,
   RunEnvironment,
-  KernelStarts,
   RunsPage,
+  RunsQuery,
+  ShareCreate,
+  ShareLink,
+  ShareList,
   User
 } from './models';
 
 /** Where the REST API lives, below the server's base URL. */
 export const API_PREFIX = 'workbench/api/v1';
 
-/** BokehJS as the Workbench server serves it (no CDN). */
-export const BOKEH_SCRIPT_PATH = 'workbench/static/bokeh/bokeh.min.js';
-
-/**
- * Body of `POST /runs/search`.
- *
- * Mirrors `workbench.models.RunsQuery`, which is not among the generated panel
- * models yet; keep the two in step until it is.
- */
-export interface RunsQuery {
-  experiment_ids: number[];
-  filter: string;
-  order_by: string[];
-  max_results: number;
-  offset: number;
-  include_total: boolean;
-}
+/** Where the server serves BokehJS's files (no CDN), below its base URL. */
+export const BOKEH_STATIC_PATH = 'workbench/static/bokeh';
 
 /** Options every call accepts. */
 export interface IRequestOptions {
@@ -134,6 +130,16 @@ async function send(
     throw await responseError(response);
   }
   return response;
+}
+
+/** A call whose reply has no body (`204 No Content`). */
+async function requestVoid(
+  method: string,
+  segments: readonly string[],
+  options: IRequestOptions = {}
+): Promise<void> {
+  const url = apiUrl(serverSettings(options.settings), segments);
+  await send(method, url, options);
 }
 
 async function requestJson<T>(
@@ -334,9 +340,19 @@ export function getMetricsChart(
   );
 }
 
-/** URL of BokehJS on the Workbench server. */
-export function bokehScriptUrl(settings?: ServerConnection.ISettings): string {
-  return URLExt.join(serverSettings(settings).baseUrl, BOKEH_SCRIPT_PATH);
+/**
+ * URL of one of BokehJS's files on the Workbench server: `bokeh.min.js`, or a
+ * plugin bundle such as `bokeh-widgets.min.js`.
+ */
+export function bokehScriptUrl(
+  file = 'bokeh.min.js',
+  settings?: ServerConnection.ISettings
+): string {
+  return URLExt.join(
+    serverSettings(settings).baseUrl,
+    BOKEH_STATIC_PATH,
+    encodeURIComponent(file)
+  );
 }
 
 /** The HTTP status of a failed call, if it got as far as a reply. */
@@ -368,4 +384,116 @@ export function isAbort(error: unknown, signal?: AbortSignal): boolean {
 /** `GET /kernels/starting`: the caller's kernels that are starting, and what each start is doing. */
 export function listKernelStarts(options?: IRequestOptions): Promise<KernelStarts> {
   return requestJson<KernelStarts>('GET', ['kernels', 'starting'], options);
+}
+
+/**
+ * `POST /compare`: the Compare view of `run_ids` (in that order) as a Bokeh
+ * `json_item`; 404 names the first run that is gone or not the caller's to read.
+ */
+export function compareRuns(
+  body: CompareRequest,
+  options?: IRequestOptions
+): Promise<CompareView> {
+  return requestJson<CompareView>('POST', ['compare'], options, { body });
+}
+
+/** `GET /reports`: the caller's saved reports. */
+export async function listReports(
+  options?: IRequestOptions
+): Promise<ReportSummary[]> {
+  const reply = await requestJson<ReportList>('GET', ['reports'], options);
+  return reply.reports;
+}
+
+/** `POST /reports`: saves runs as a report with a title and markdown notes. */
+export function createReport(
+  body: ReportCreate,
+  options?: IRequestOptions
+): Promise<Report> {
+  return requestJson<Report>('POST', ['reports'], options, { body });
+}
+
+/** `GET /reports/{id}`. */
+export function getReport(
+  reportId: string,
+  options?: IRequestOptions
+): Promise<Report> {
+  return requestJson<Report>('GET', ['reports', reportId], options);
+}
+
+/** `PATCH /reports/{id}`: changes the title, the notes or the runs. */
+export function updateReport(
+  reportId: string,
+  body: ReportUpdate,
+  options?: IRequestOptions
+): Promise<Report> {
+  return requestJson<Report>('PATCH', ['reports', reportId], options, { body });
+}
+
+/** `DELETE /reports/{id}`: its share links stop working too. */
+export function deleteReport(
+  reportId: string,
+  options?: IRequestOptions
+): Promise<void> {
+  return requestVoid('DELETE', ['reports', reportId], options);
+}
+
+/** What `exportReportHtml` downloaded. */
+export interface IReportFile {
+  blob: Blob;
+  /** The name the server suggests (`Content-Disposition`), else one made from the id. */
+  filename: string;
+}
+
+/** The file name in a `Content-Disposition` header, if it names one. */
+export function dispositionFilename(header: string | null): string | null {
+  if (!header) {
+    return null;
+  }
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // A malformed escape: fall back to the plain parameter.
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/.exec(header);
+  const name = plain ? (plain[1] ?? plain[2]).trim() : '';
+  return name || null;
+}
+
+/**
+ * `GET /reports/{id}/html`: the report as one standalone HTML file (BokehJS
+ * inline, so it opens offline).
+ */
+export async function exportReportHtml(
+  reportId: string,
+  options: IRequestOptions = {}
+): Promise<IReportFile> {
+  const url = apiUrl(serverSettings(options.settings), ['reports', reportId, 'html']);
+  const response = await send('GET', url, options);
+  const filename =
+    dispositionFilename(response.headers.get('Content-Disposition')) ??
+    `${reportId}.html`;
+  return { blob: await response.blob(), filename };
+}
+
+/** `GET /shares`: the caller's share links, revoked and expired ones included. */
+export async function listShares(options?: IRequestOptions): Promise<ShareLink[]> {
+  const reply = await requestJson<ShareList>('GET', ['shares'], options);
+  return reply.shares;
+}
+
+/** `POST /shares`: a read-only link to one report that works without a login. */
+export function createShare(
+  body: ShareCreate,
+  options?: IRequestOptions
+): Promise<ShareLink> {
+  return requestJson<ShareLink>('POST', ['shares'], options, { body });
+}
+
+/** `DELETE /shares/{id}`: revokes the link; it answers 404 from then on. */
+export function revokeShare(shareId: string, options?: IRequestOptions): Promise<void> {
+  return requestVoid('DELETE', ['shares', shareId], options);
 }

@@ -51,7 +51,30 @@ declare global {
   }
 }
 
+/**
+ * BokehJS's plugin bundles, each loaded after `bokeh.min.js` when a document
+ * needs it: widgets (Select, Slider, Tabs...), tables (DataTable) and WebGL
+ * (figures drawn with `output_backend="webgl"`; without it they fall back to
+ * canvas). The file names are bokeh's own, as the server serves them.
+ */
+export type BokehBundle = 'widgets' | 'tables' | 'gl';
+
+/** Every plugin bundle, in the order they load. */
+export const ALL_BUNDLES: readonly BokehBundle[] = ['widgets', 'tables', 'gl'];
+
+/**
+ * What each bundle adds to `window.Bokeh` when it has been loaded (by us or
+ * by a notebook's output); loading a bundle twice registers its models twice.
+ * The WebGL bundle adds no name.
+ */
+const BUNDLE_EXPORTS: Readonly<Record<BokehBundle, string | null>> = {
+  widgets: 'Widgets',
+  tables: 'Tables',
+  gl: null
+};
+
 let loading: Promise<void> | null = null;
+const bundleLoads = new Map<BokehBundle, Promise<void>>();
 
 function isBokeh(value: unknown): value is IBokeh {
   if (typeof value !== 'object' || value === null) {
@@ -84,7 +107,8 @@ function injectScript(src: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const script = document.createElement('script');
     script.src = src;
-    script.async = true;
+    // Plugins must run after bokeh.min.js and in order: no `async`.
+    script.async = false;
     script.dataset.workbench = 'bokeh';
     script.onload = () => resolve();
     script.onerror = () => {
@@ -95,26 +119,56 @@ function injectScript(src: string): Promise<void> {
   });
 }
 
-/**
- * Loads BokehJS from the Workbench server unless the version `item` was made
- * with is already on the page (a notebook's output may have loaded another).
- * The script is injected at most once; a failed load may be retried.
- */
-export async function loadBokeh(version?: string): Promise<IBokeh> {
-  const present = window.Bokeh;
-  if (present && (!version || findBokeh(version)?.version === version)) {
-    return findBokeh(version) ?? present;
+function hasBundle(bokeh: IBokeh, bundle: BokehBundle): boolean {
+  const name = BUNDLE_EXPORTS[bundle];
+  return name !== null && name in (bokeh as unknown as Record<string, unknown>);
+}
+
+/** Loads one plugin bundle into the page's BokehJS, once. */
+function loadBundle(bokeh: IBokeh, bundle: BokehBundle): Promise<void> {
+  if (hasBundle(bokeh, bundle)) {
+    return Promise.resolve();
   }
-  if (loading === null) {
-    loading = injectScript(bokehScriptUrl()).catch(err => {
-      loading = null;
+  let load = bundleLoads.get(bundle);
+  if (!load) {
+    load = injectScript(bokehScriptUrl(`bokeh-${bundle}.min.js`)).catch(err => {
+      bundleLoads.delete(bundle);
       throw err;
     });
+    bundleLoads.set(bundle, load);
   }
-  await loading;
-  const bokeh = findBokeh(version);
+  return load;
+}
+
+/**
+ * Loads BokehJS from the Workbench server unless the version `item` was made
+ * with is already on the page (a notebook's output may have loaded another),
+ * then the plugin `bundles` the document needs. Each script is injected at
+ * most once; a failed load may be retried.
+ */
+export async function loadBokeh(
+  version?: string,
+  bundles: readonly BokehBundle[] = []
+): Promise<IBokeh> {
+  const present = window.Bokeh;
+  let bokeh: IBokeh | null = null;
+  if (present && (!version || findBokeh(version)?.version === version)) {
+    bokeh = findBokeh(version) ?? present;
+  } else {
+    if (loading === null) {
+      loading = injectScript(bokehScriptUrl()).catch(err => {
+        loading = null;
+        throw err;
+      });
+    }
+    await loading;
+    bokeh = findBokeh(version);
+  }
   if (!bokeh) {
     throw new Error('BokehJS loaded but window.Bokeh is missing.');
+  }
+  for (const bundle of ALL_BUNDLES.filter(b => bundles.includes(b))) {
+    await loadBundle(bokeh, bundle);
   }
   return bokeh;
 }
@@ -124,12 +178,16 @@ export interface IEmbeddedChart {
   dispose(): void;
 }
 
-/** Draws `item` into `element`, replacing whatever was there. */
+/**
+ * Draws `item` into `element`, replacing whatever was there; `bundles` are the
+ * BokehJS plugins its models need (the run page's chart needs none).
+ */
 export async function embedChart(
   item: BokehJsonItem,
-  element: HTMLElement
+  element: HTMLElement,
+  bundles: readonly BokehBundle[] = []
 ): Promise<IEmbeddedChart> {
-  const bokeh = await loadBokeh(item.doc.version ?? item.version);
+  const bokeh = await loadBokeh(item.doc.version ?? item.version, bundles);
   element.replaceChildren();
   const views = await bokeh.embed.embed_item(item, element);
   return {
@@ -152,4 +210,13 @@ export async function embedChart(
       element.replaceChildren();
     }
   };
+}
+
+/** Whether a reply's `item` is a Bokeh `json_item` (the server's, unless something is badly wrong). */
+export function isJsonItem(value: unknown): value is BokehJsonItem {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  const { doc, root_id } = value as { doc?: unknown; root_id?: unknown };
+  return typeof doc === 'object' && doc !== null && typeof root_id === 'string';
 }

@@ -91,7 +91,8 @@ export function formatRelative(ms: number | null | undefined, now = Date.now()):
     return '';
   }
   const seconds = Math.round((now - ms) / 1000);
-  if (seconds < 0) {
+  // A few minutes ahead is the server's clock, or a `now` that ticks every 30 s.
+  if (seconds < -300) {
     return 'in the future';
   }
   if (seconds < 45) {
@@ -165,4 +166,23 @@ export function formatBytes(bytes: number): string {
 /** The first characters of a digest or commit, as `git log --oneline` shows them. */
 export function shortHash(hash: string | null | undefined, length = 8): string {
   return hash ? hash.slice(0, length) : '';
+}
+
+/** When something ends: `in 23 h`, `in 6 days`; `expired 2 h ago` once past; `never` without an end. */
+export function formatExpiry(ms: number | null | undefined, now = Date.now()): string {
+  if (ms === null || ms === undefined) {
+    return 'never';
+  }
+  if (ms <= now) {
+    return `expired ${formatRelative(ms, now)}`;
+  }
+  const minutes = Math.round((ms - now) / 60000);
+  if (minutes < 60) {
+    return `in ${Math.max(minutes, 1)} min`;
+  }
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) {
+    return `in ${hours} h`;
+  }
+  return `in ${Math.round(hours / 24)} days`;
 }

@@ -1,6 +1,6 @@
 /**
- * Workbench's JupyterLab plugin: the sidebar, the runs tables and run pages,
- * their commands, and restoring them with the layout.
+ * Workbench's JupyterLab plugin: the sidebar, the runs tables, run pages and
+ * Compare views (reports), their commands, and restoring them with the layout.
  */
 import {
   ILayoutRestorer,
@@ -14,10 +14,13 @@ import {
   showErrorMessage,
   WidgetTracker
 } from '@jupyterlab/apputils';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import type { Widget } from '@lumino/widgets';
 
 import { createExperiment, errorMessage } from './api';
+import { CompareWidget, type CompareSource } from './compareView';
+import { MAX_COMPARE } from './runSelection';
 import { showKernelStarts } from './kernelStarts';
 import { RunPageWidget } from './runPage';
 import { RunsTableWidget } from './runsTable';
@@ -31,15 +34,28 @@ export namespace CommandIDs {
   export const openRuns = 'workbench:open-runs';
   export const openRun = 'workbench:open-run';
   export const openRunById = 'workbench:open-run-by-id';
+  export const compareRuns = 'workbench:compare-runs';
+  export const openReport = 'workbench:open-report';
+  /** What the layout restorer calls: `{reportId}` or `{runIds}`. */
+  export const openCompare = 'workbench:open-compare';
 }
 
 const PALETTE_CATEGORY = 'Workbench';
 
 type RunsPanel = MainAreaWidget<RunsTableWidget>;
 type RunPanel = MainAreaWidget<RunPageWidget>;
+type ComparePanel = MainAreaWidget<CompareWidget>;
 
 function isExperimentId(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);
+}
+
+function isRunIds(value: unknown): value is string[] {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every(id => typeof id === 'string' && id !== '')
+  );
 }
 
 /** Wraps `content` for the main area; the panel's title follows the content's. */
@@ -56,15 +72,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'workbench:plugin',
   description: 'Experiments, runs, metrics and artifacts of Workbench.',
   autoStart: true,
-  optional: [ICommandPalette, ILayoutRestorer],
+  optional: [ICommandPalette, ILayoutRestorer, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const { commands, shell } = app;
     const runsTracker = new WidgetTracker<RunsPanel>({ namespace: 'workbench-runs' });
     const runTracker = new WidgetTracker<RunPanel>({ namespace: 'workbench-run' });
+    const compareTracker = new WidgetTracker<ComparePanel>({
+      namespace: 'workbench-compare'
+    });
+    // Set once the sidebar exists: reports and share links changed.
+    let refreshSidebar = (): void => undefined;
 
     const openRuns = (experimentId: number, name: string): RunsPanel => {
       const existing = runsTracker.find(
@@ -74,9 +96,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         shell.activateById(existing.id);
         return existing;
       }
-      const content = new RunsTableWidget(experimentId, name, info => {
-        void commands.execute(CommandIDs.openRun, { runId: info.run_id, name: info.name });
-      });
+      const content = new RunsTableWidget(
+        experimentId,
+        name,
+        info => {
+          void commands.execute(CommandIDs.openRun, { runId: info.run_id, name: info.name });
+        },
+        runIds => {
+          void commands.execute(CommandIDs.compareRuns, { runIds });
+        }
+      );
       const panel = mainAreaPanel(content);
       void runsTracker.add(panel);
       shell.add(panel, 'main');
@@ -92,6 +121,34 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       const panel = mainAreaPanel(new RunPageWidget(runId, name));
       void runTracker.add(panel);
+      shell.add(panel, 'main');
+      shell.activateById(panel.id);
+      return panel;
+    };
+
+    const openCompare = (source: CompareSource): ComparePanel => {
+      if (source.kind === 'report') {
+        const existing = compareTracker.find(
+          panel => panel.content.reportId === source.reportId
+        );
+        if (existing) {
+          shell.activateById(existing.id);
+          return existing;
+        }
+      }
+      const content = new CompareWidget(source, {
+        rendermime,
+        onChanged: () => refreshSidebar(),
+        onReport: widget => {
+          // Saved: the layout now restores it as that report.
+          const panel = compareTracker.find(p => p.content === widget);
+          if (panel) {
+            void compareTracker.save(panel);
+          }
+        }
+      });
+      const panel = mainAreaPanel(content);
+      void compareTracker.add(panel);
       shell.add(panel, 'main');
       shell.activateById(panel.id);
       return panel;
@@ -120,8 +177,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         experimentId: experiment.id,
         name: experiment.name
       }),
-      onCreate: askAndCreate
+      onCreate: askAndCreate,
+      onOpenReport: report =>
+        void commands.execute(CommandIDs.openReport, { reportId: report.id }),
+      onReportDeleted: reportId => {
+        compareTracker
+          .filter(panel => panel.content.reportId === reportId)
+          .forEach(panel => panel.dispose());
+      }
     });
+    refreshSidebar = () => sidebar.refresh();
     shell.add(sidebar, 'left', { rank: 850 });
     if (restorer) {
       restorer.add(sidebar, sidebar.id);
@@ -186,6 +251,42 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    commands.addCommand(CommandIDs.compareRuns, {
+      label: args =>
+        isRunIds(args.runIds)
+          ? `Compare ${args.runIds.length} runs`
+          : 'Workbench: Compare Runs',
+      execute: args => {
+        const runIds = args.runIds;
+        if (!isRunIds(runIds)) {
+          throw new Error(`${CommandIDs.compareRuns} needs runIds, a list of run ids.`);
+        }
+        if (runIds.length > MAX_COMPARE) {
+          throw new Error(`Compare takes at most ${MAX_COMPARE} runs, not ${runIds.length}.`);
+        }
+        return openCompare({ kind: 'runs', runIds });
+      }
+    });
+
+    commands.addCommand(CommandIDs.openReport, {
+      label: 'Workbench: Open Report',
+      execute: args => {
+        const reportId = args.reportId;
+        if (typeof reportId !== 'string' || reportId === '') {
+          throw new Error(`${CommandIDs.openReport} needs a reportId.`);
+        }
+        return openCompare({ kind: 'report', reportId });
+      }
+    });
+
+    commands.addCommand(CommandIDs.openCompare, {
+      label: 'Workbench: Open Compare View',
+      execute: args =>
+        typeof args.reportId === 'string'
+          ? commands.execute(CommandIDs.openReport, { reportId: args.reportId })
+          : commands.execute(CommandIDs.compareRuns, { runIds: args.runIds ?? null })
+    });
+
     if (palette) {
       for (const command of [
         CommandIDs.openExperiments,
@@ -210,6 +311,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
         command: CommandIDs.openRun,
         args: panel => ({ runId: panel.content.runId }),
         name: panel => panel.content.runId
+      });
+      // A saved view comes back as its report; an unsaved one as its runs.
+      void restorer.restore(compareTracker, {
+        command: CommandIDs.openCompare,
+        args: panel => {
+          const reportId = panel.content.reportId;
+          return reportId !== null ? { reportId } : { runIds: [...panel.content.runIds] };
+        },
+        name: panel => panel.content.reportId ?? panel.content.id
       });
     }
   }

@@ -11,8 +11,7 @@ import {
   errorStatus,
   getExperiment,
   isAbort,
-  searchRuns,
-  type RunsQuery
+  searchRuns
 } from './api';
 import {
   ATTRIBUTE_COLUMNS,
@@ -26,7 +25,8 @@ import {
 import { ErrorMessage, LoadingBar, VisibilityAwareWidget } from './common';
 import { usePolling, useNow } from './hooks';
 import { workbenchIcon } from './icons';
-import type { Experiment, RunInfo, RunsPage } from './models';
+import type { Experiment, RunInfo, RunsPage, RunsQuery } from './models';
+import { PageCheckbox, RowCheckbox, SelectionBar, useRunSelection } from './runSelection';
 
 /** Rows per page. */
 export const PAGE_SIZE = 50;
@@ -62,6 +62,8 @@ function toRunsQuery(experimentId: number, query: ITableQuery): RunsQuery {
 export interface IRunsTableProps {
   experimentId: number;
   onOpenRun: (info: RunInfo) => void;
+  /** Opens the Compare view of these runs, in this order. */
+  onCompare: (runIds: string[]) => void;
   /** Called with the experiment as fetched (its name, its active run count). */
   onExperiment: (experiment: Experiment) => void;
   visible: boolean;
@@ -79,6 +81,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
   const [filterDraft, setFilterDraft] = React.useState('');
   const [columnChoice, setColumnChoice] = React.useState<Record<string, boolean>>({});
   const [chooserOpen, setChooserOpen] = React.useState(false);
+  const selection = useRunSelection();
 
   // The query being fetched (for clicks that build on it before it lands),
   // the in-flight request and the debounce timer.
@@ -231,6 +234,10 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
       ? requested.offset + PAGE_SIZE < total
       : runs.length === PAGE_SIZE;
 
+  const pageInfos = runs.map(r => r.info);
+  const pageSelected = pageInfos.filter(info => selection.has(info.run_id)).length;
+  const allPageSelected = runs.length > 0 && pageSelected === runs.length;
+
   const first = runs.length > 0 ? offset + 1 : 0;
   const last = offset + runs.length;
   const pagerText =
@@ -274,6 +281,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
           )}
         </div>
         <div className="wb-RunsTable-controls">
+          <SelectionBar selection={selection} onCompare={props.onCompare} />
           <div className="wb-ColumnChooser">
             <button
               className="jp-Button jp-mod-styled wb-Button"
@@ -338,7 +346,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
         >
           <thead>
             <tr className="wb-Table-groups">
-              <th colSpan={ATTRIBUTE_COLUMNS.length} />
+              <th colSpan={ATTRIBUTE_COLUMNS.length + 1} />
               {paramCols.length > 0 && (
                 <th colSpan={paramCols.length} className="wb-group-params">
                   Params
@@ -351,6 +359,14 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
               )}
             </tr>
             <tr>
+              <th className="wb-col-select">
+                <PageCheckbox
+                  checked={allPageSelected}
+                  indeterminate={pageSelected > 0 && !allPageSelected}
+                  disabled={runs.length === 0}
+                  onChange={on => selection.set(pageInfos, on)}
+                />
+              </th>
               {columns.map(column => {
                 const sorted =
                   column.sortField !== null && column.sortField === requested.sortField;
@@ -388,7 +404,9 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
             {runs.map(run => (
               <tr
                 key={run.info.run_id}
-                className="wb-RunRow"
+                className={`wb-RunRow${
+                  selection.has(run.info.run_id) ? ' wb-mod-selected' : ''
+                }`}
                 data-testid="wb-run-row"
                 data-run-id={run.info.run_id}
                 data-status={run.info.status}
@@ -400,6 +418,11 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
                   }
                 }}
               >
+                <RowCheckbox
+                  info={run.info}
+                  checked={selection.has(run.info.run_id)}
+                  onChange={(on, shift) => selection.toggle(run.info, on, shift ? pageInfos : null)}
+                />
                 {columns.map(column => (
                   <td
                     key={column.id}
@@ -430,7 +453,8 @@ export class RunsTableWidget extends VisibilityAwareWidget {
   constructor(
     readonly experimentId: number,
     name: string,
-    private readonly onOpenRun: (info: RunInfo) => void
+    private readonly onOpenRun: (info: RunInfo) => void,
+    private readonly onCompare: (runIds: string[]) => void
   ) {
     super();
     this._name = name;
@@ -457,6 +481,7 @@ export class RunsTableWidget extends VisibilityAwareWidget {
       <RunsTable
         experimentId={this.experimentId}
         onOpenRun={this.onOpenRun}
+        onCompare={this.onCompare}
         onExperiment={e => this.setName(e.name)}
         visible={this.isVisible}
       />

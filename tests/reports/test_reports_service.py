@@ -68,7 +68,7 @@ def test_bad_reports_are_refused_with_a_reason(reports, alice, alices_runs):
 def test_opening_a_report_shows_only_runs_still_there(reports, tracking, alice, alices_runs):
     report = reports.create(alice, models.ReportCreate(title="sweep", run_ids=alices_runs))
     tracking.delete_run(alice, alices_runs[1])
-    assert reports.shown_runs(alice, reports.get(alice, report.id)) == [alices_runs[0], alices_runs[2]]
+    assert reports.get(alice, report.id).run_ids == [alices_runs[0], alices_runs[2]]  # opens without it
     page = reports.html(alice, reports.get(alice, report.id), bokeh_js="server")
     assert "rf-0" in page and "rf-2" in page and "rf-1" not in page and "sweep" in page
 

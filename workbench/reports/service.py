@@ -18,7 +18,7 @@ from workbench import models
 from workbench.clock import now_ms
 from workbench.errors import InvalidArgument, NotFound
 from workbench.store import Store
-from workbench.store.tables import ReportRow, ShareLinkRow, ShareViewRow, UserRow
+from workbench.store.tables import ReportRow, ShareLinkRow, ShareViewRow
 from workbench.tenancy import Principal
 from workbench.tracking.service import Tracking
 
@@ -75,8 +75,10 @@ class Reports:
             return self._model(row, user.name)
 
     def get(self, user: Principal, report_id: str) -> models.Report:
+        """One of ``user``'s reports, with the runs they can still read (deleted ones left out)."""
         with self.store.session() as s:
-            return self._model(self._row(s, user, report_id), user.name)
+            report = self._model(self._row(s, user, report_id), user.name)
+        return report.model_copy(update={"run_ids": self.tracking.readable_run_ids(user, report.run_ids)})
 
     def list(self, user: Principal) -> list[models.ReportSummary]:
         """``user``'s reports, most recently changed first."""
@@ -109,10 +111,6 @@ class Reports:
             s.execute(delete(ShareLinkRow).where(ShareLinkRow.report_id == row.id))
             s.delete(row)
 
-    def shown_runs(self, owner: Principal, report: models.Report) -> list[str]:
-        """The report's runs its owner can still read, in order: what opening it shows."""
-        return self.tracking.readable_run_ids(owner, report.run_ids)
-
     def html(self, owner: Principal, report: models.Report, *, bokeh_js: str = "server",
              static_prefix: str = "/workbench/static/bokeh/", footer: str = "") -> str:
         """The report as a standalone page, drawn from what ``owner`` can read now.
@@ -126,18 +124,12 @@ class Reports:
         from workbench.reports.compare import build_comparison
         from workbench.reports.render import report_html
 
-        runs = self.shown_runs(owner, report)
+        runs = self.tracking.readable_run_ids(owner, report.run_ids)
         if not runs:
             raise NotFound("None of this report's runs is there any more.")
         comparison = build_comparison(self.tracking, owner, runs)
         return report_html(comparison, title=report.title, notes_markdown=report.notes, bokeh_js=bokeh_js,
                            static_prefix=static_prefix, footer=footer)
-
-    def owner_of(self, report_id: str) -> str | None:
-        """The name of a report's owner while they are a user (for share links); None otherwise."""
-        with self.store.session() as s:
-            return s.scalar(select(UserRow.name).join(ReportRow, ReportRow.owner_id == UserRow.id)
-                            .where(ReportRow.id == report_id, UserRow.removed_at.is_(None)))
 
 
 def _title(title: str) -> str:
