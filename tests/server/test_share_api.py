@@ -3,6 +3,8 @@ and multi-user), shows that report's runs and nothing else, and every bad token 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import urllib.parse
 
@@ -11,8 +13,11 @@ import requests
 
 from tests.live_server import LiveServer
 from tests.server.test_api import call
+from workbench.clock import now_ms
 from workbench.store.engine import open_store
+from workbench.store.tables import ShareLinkRow
 from workbench.tenancy import Tenancy
+from workbench.tenancy.sharing import ShareLinks, token_of
 
 
 @pytest.fixture
@@ -54,7 +59,13 @@ def test_a_share_link_opens_logged_out_and_shows_only_its_report(api):
     assert all(f"shown-run-{i}" in page.text for i in range(3))
     assert "hidden-run" not in page.text and api.user not in page.text.split("Shared by")[0]
     assert page.headers["Referrer-Policy"] == "no-referrer" and "noindex" in page.headers["X-Robots-Tag"]
-    assert "default-src 'none'" in page.headers["Content-Security-Policy"] and "Set-Cookie" not in page.headers
+    csp = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "Set-Cookie" not in page.headers
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert "'unsafe-inline'" not in script_src  # only the page's own inline script, by its hash
+    inline = re.findall(r"<script(?![^>]*\b(?:src|type)=)[^>]*>(.*?)</script>", page.text, re.DOTALL)
+    assert inline and all("'sha256-" + base64.b64encode(hashlib.sha256(js.encode()).digest()).decode() + "'"
+                          in script_src for js in inline)
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', page.text)
     assert scripts and all(s.startswith("/a%40b/workbench/static/bokeh/") for s in scripts)
     origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(link["url"]))
@@ -68,6 +79,43 @@ def test_a_share_link_opens_logged_out_and_shows_only_its_report(api):
     revoked = requests.get(link["url"], timeout=30)
     assert revoked.status_code == not_found.status_code == 404
     assert revoked.text == not_found.text and "Churn" not in revoked.text  # the same answer, no detail
+
+
+def test_every_bad_link_gets_the_same_404(api, http_user):
+    """Tampered, expired, another report's, revoked, deleted report: one answer, and no view logged."""
+    server, _, _ = http_user
+    store = open_store(server.db_url)
+    signer = ShareLinks(store, secret_path=server.home / "share-secret")  # the server's own key
+    run_id = log_run(api, "bad-links-1", 0.6)
+    report, link = share_report(api, [run_id], title="Secret sweep")
+    other, _ = share_report(api, [run_id], title="Other sweep")
+    token = token_of(link["url"])
+    payload, signature = token.split(".")
+    assert requests.get(link["url"], timeout=60).status_code == 200  # the real link works
+
+    expired, _ = share_report(api, [run_id], title="Expired sweep")
+    expired_link = call(api, "POST", "/shares", json={"report_id": expired["id"], "expires_in": 60}).json()
+    past = now_ms() - 1000
+    with store.session() as s:  # a link that ran out: row and signature both say it is over
+        s.get(ShareLinkRow, expired_link["id"]).expires_at = past
+    base = link["url"][: -len(token)]
+    bad = {
+        "tampered signature": payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:],
+        "tampered payload": payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature,
+        "expired": signer.token(expired_link["id"], expired["id"], past),
+        "other report": signer.token(link["id"], other["id"], link["expires_at"]),
+        "unknown share": signer.token("shr_0000000000000000", report["id"], link["expires_at"]),
+        "garbage": "x.y",
+    }
+    answers = {why: requests.get(base + t, timeout=30) for why, t in bad.items()}
+    assert call(api, "DELETE", f"/reports/{report['id']}").status_code == 204
+    answers["deleted report"] = requests.get(link["url"], timeout=30)
+    first = answers["garbage"]
+    for why, resp in answers.items():
+        assert (resp.status_code, resp.text) == (404, first.text), why
+        assert "Set-Cookie" not in resp.headers and "sweep" not in resp.text.lower(), why
+    views = {s["id"]: s["views"] for s in call(api, "GET", "/shares").json()["shares"]}
+    assert views[expired_link["id"]] == 0
 
 
 def test_export_is_one_offline_file(api):
@@ -119,4 +167,7 @@ def test_share_links_open_without_login_on_a_team_server(tmp_path, docker_runtim
         assert requests.get(server.url + "api/contents", timeout=30).status_code == 403  # logged out indeed
         page = requests.get(link["url"], timeout=60, allow_redirects=False)
         assert page.status_code == 200 and "For the board" in page.text and "team-run-1" in page.text
-        assert 'name="password"' not in page.text
+        assert 'name="password"' not in page.text and "Set-Cookie" not in page.headers
+        assert call(carol, "DELETE", f"/shares/{link['id']}").status_code == 204
+        gone = requests.get(link["url"], timeout=30, allow_redirects=False)
+        assert gone.status_code == 404 and "For the board" not in gone.text

@@ -76,3 +76,34 @@ def test_upgrade_from_0001_keeps_users(db_url):
         Store(db_url).ensure_schema()
     store.upgrade()
     assert Tenancy(store).get_user("old").name == "old"
+
+
+def test_upgrade_from_0002_adds_reports_and_share_links(db_url):
+    from workbench import models
+    from workbench.reports.service import Reports
+    from workbench.tenancy import Tenancy
+    from workbench.tracking.service import Tracking
+
+    new_tables = {"wb_reports", "wb_share_links", "wb_share_views"}
+    store = Store(db_url)
+    cfg = alembic_config(db_url)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    assert not new_tables & set(inspect(store.engine).get_table_names())
+    with pytest.raises(SchemaOutOfDate, match="workbench db upgrade"):
+        Store(db_url).ensure_schema()
+    store.upgrade()
+    store = Store(db_url)
+    assert new_tables <= set(inspect(store.engine).get_table_names())
+    alice = Tenancy(store).create_user("alice")
+    tracking = Tracking(store)
+    run = tracking.create_run(alice, models.RunCreate(experiment_id=tracking.create_experiment(alice, "e").id, name="r"))
+    report = Reports(store, tracking).create(alice, models.ReportCreate(title="t", run_ids=[run.info.run_id]))
+    assert Reports(store, tracking).get(alice, report.id).run_ids == [run.info.run_id]
+
+    with store.engine.begin() as conn:  # and back down: 0003 takes only its own tables away
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    names = set(inspect(store.engine).get_table_names())
+    assert not new_tables & names and {"wb_users", "wb_runs"} <= names

@@ -8,15 +8,18 @@ that shows the one report its token names, read-only, and nothing else.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import re
 import urllib.parse
+from functools import cache
 
 from jupyter_server.utils import url_path_join
 from tornado import web
 
 from workbench import models
 from workbench.errors import NotFound
-from workbench.reports.render import PAGE_CSP
+from workbench.reports.render import PAGE_CSP, page_html
 from workbench.tenancy.sharing import SHARE_PATH
 from workbench_server.handlers.base import Op, WorkbenchHandler
 
@@ -33,6 +36,24 @@ def public_base_url(handler) -> str:
 
 def static_prefix(handler) -> str:
     return url_path_join(handler.settings.get("base_url", "/"), "workbench/static/bokeh/")
+
+
+@cache
+def share_page_csp() -> str:
+    """The shared page's policy: scripts from this server and the page's own embed script only.
+
+    The page's one inline script (the call that draws the view) is the same on every page, so
+    its hash is taken from a page made of no data at all: nothing a report holds can add a
+    script that runs. ``'unsafe-eval'`` stays because Bokeh compiles CustomJS callbacks.
+    """
+    blank = page_html({}, title="")
+    scripts = re.findall(r"<script(?![^>]*\b(?:src|type)=)[^>]*>(.*?)</script>", blank, re.DOTALL)
+    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(js.encode()).digest()).decode() + "'"
+                      for js in scripts)
+    directives = [d.strip() for d in PAGE_CSP.split(";")]
+    directives = [f"script-src 'self' {hashes} 'unsafe-eval'" if d.startswith("script-src") else d
+                  for d in directives]
+    return "; ".join([*directives, "frame-ancestors 'self'"])
 
 
 class ReportsHandler(WorkbenchHandler):
@@ -121,7 +142,7 @@ class SharePageHandler(web.RequestHandler):
         self.set_header("X-Robots-Tag", "noindex, nofollow")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "no-store")
-        self.set_header("Content-Security-Policy", PAGE_CSP + "; frame-ancestors 'self'")
+        self.set_header("Content-Security-Policy", share_page_csp())
 
     def check_xsrf_cookie(self):
         pass  # GET only, and no cookies are read or set
