@@ -171,3 +171,13 @@ def test_share_links_open_without_login_on_a_team_server(tmp_path, docker_runtim
         assert call(carol, "DELETE", f"/shares/{link['id']}").status_code == 204
         gone = requests.get(link["url"], timeout=30, allow_redirects=False)
         assert gone.status_code == 404 and "For the board" not in gone.text
+
+
+def test_a_report_whose_runs_are_all_gone_shows_nothing_and_counts_no_view(api):
+    run_id = log_run(api, "gone-run-1", 0.5)
+    _, link = share_report(api, [run_id], title="Vanished")
+    assert call(api, "DELETE", f"/runs/{run_id}").status_code == 204
+    gone = requests.get(link["url"], timeout=30)
+    assert gone.status_code == 404 and "Vanished" not in gone.text
+    [listed] = [s for s in call(api, "GET", "/shares").json()["shares"] if s["id"] == link["id"]]
+    assert listed["views"] == 0

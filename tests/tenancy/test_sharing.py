@@ -41,6 +41,7 @@ def test_a_link_opens_its_report_and_each_view_is_logged(links, report, alice):
     for _ in range(2):
         opened = links.open(token)
         assert (opened.share_id, opened.report_id, opened.owner_id) == (link.id, report.id, alice.id)
+        links.record_view(opened)
     [listed] = links.list(alice, base_url=BASE)
     assert (listed.url, listed.views, listed.revoked_at) == (link.url, 2, None)  # signed again, same token
     assert listed.last_viewed_at is not None

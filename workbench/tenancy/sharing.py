@@ -189,7 +189,8 @@ class ShareLinks:
         return claims
 
     def open(self, token: str) -> OpenedShare:
-        """The report a token opens, after every check; records the view.
+        """The report a token opens, after every check. The caller records the view once the
+        page is made (:meth:`record_view`), so a link that shows nothing counts no view.
 
         Raises:
             NotFound: tampered, expired, revoked, another report's, or the report or its owner gone.
@@ -210,5 +211,9 @@ class ShareLinks:
             row, owner_id = found
             if row.report_id != claims["r"] or row.expires_at != claims["e"] or row.expires_at <= now:
                 raise NotFound(_NOT_FOUND)
-            s.add(ShareViewRow(share_id=row.id, viewed_at=now))
             return OpenedShare(share_id=row.id, report_id=row.report_id, owner_id=owner_id)
+
+    def record_view(self, opened: OpenedShare) -> None:
+        """Log one view of a link (when, which link): the owner sees the count in their list."""
+        with self.store.session() as s:
+            s.add(ShareViewRow(share_id=opened.share_id, viewed_at=now_ms()))

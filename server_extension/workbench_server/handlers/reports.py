@@ -165,8 +165,10 @@ class SharePageHandler(web.RequestHandler):
         if owner is None:
             raise NotFound("gone")
         report = ctx.reports.get(owner, opened.report_id)
-        return ctx.reports.html(owner, report, bokeh_js="server", static_prefix=static_prefix(self),
+        page = ctx.reports.html(owner, report, bokeh_js="server", static_prefix=static_prefix(self),
                                 footer=f"Shared by {owner.name} from Workbench: a read-only view.")
+        ctx.shares.record_view(opened)
+        return page
 
     def write_error(self, status_code, **kwargs):
         self.finish(self._NOT_FOUND_PAGE if status_code == 404 else "<!DOCTYPE html><h1>Something went wrong</h1>")
