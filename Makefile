@@ -29,6 +29,7 @@ install: $(VENV)/.installed
 run: install
 	mkdir -p "$(NOTEBOOKS)"
 	cp -n examples/*.ipynb "$(NOTEBOOKS)/" 2>/dev/null || true
+	$(BIN)/workbench db upgrade  # a database from an older checkout gets the new tables (the server refuses old ones)
 	$(BIN)/workbench demo
 	$(BIN)/jupyter lab --ip 127.0.0.1 --port $(PORT) --no-browser --ServerApp.root_dir="$(NOTEBOOKS)" \
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
