@@ -59,6 +59,7 @@ test-postgres: install
 
 bench: install
 	$(BIN)/python benchmarks/tracking.py
+	$(BIN)/python benchmarks/compare.py --browser
 	@tools/dockerd.sh start >/dev/null
 	$(BIN)/python benchmarks/kernels.py
 
