@@ -176,3 +176,26 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     sep = "| " + " | ".join("-" * w for w in widths) + " |"
     return "\n".join([line(header), sep, *(line(r) for r in rows)])
+
+
+def print_outcome(text: str, check_lines: Sequence[str], goals: Sequence[tuple[str, str, bool | None]],
+                  started: float) -> float:
+    """Print the results table, the data checks and the goals (PASS/MISS); return the run's seconds."""
+    print()
+    print(text)
+    print()
+    for line in check_lines:
+        print(line)
+    print()
+    print("Goals:")
+    for label, measured, ok in goals:
+        verdict = "n/a" if ok is None else ("PASS" if ok else "MISS")
+        print(f"  {verdict:<4}  {label}: {measured}")
+    elapsed = time.perf_counter() - started
+    print(f"\nWhole benchmark: {elapsed:.0f} s")
+    return elapsed
+
+
+def goals_record(goals: Sequence[tuple[str, str, bool | None]]) -> list[dict]:
+    """The goals as JSON-ready records (for ``--json``)."""
+    return [{"goal": g, "measured": m, "pass": ok} for g, m, ok in goals]

@@ -44,7 +44,9 @@ from _common import (  # the sibling module, found through the line above
     bench_env,
     fmt_ratio,
     fmt_time,
+    goals_record,
     median,
+    print_outcome,
     repeat,
     run_worker,
     table,
@@ -456,23 +458,12 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
     text, goals = report(results, ns)
-    print()
-    print(text)
-    print()
-    for line in checks(results, ns):
-        print(line)
-    print()
-    print("Goals:")
-    for label, measured, ok in goals:
-        verdict = "n/a" if ok is None else ("PASS" if ok else "MISS")
-        print(f"  {verdict:<4}  {label}: {measured}")
-    elapsed = time.perf_counter() - started
-    print(f"\nWhole benchmark: {elapsed:.0f} s")
+    elapsed = print_outcome(text, checks(results, ns), goals, started)
     if args.json:
         Path(args.json).write_text(json.dumps({
             "versions": info, "sizes": list(ns), "elapsed_s": elapsed,
             "results": {f"{b}/{n}": r for (b, n), r in results.items()},
-            "goals": [{"goal": g, "measured": m, "pass": ok} for g, m, ok in goals],
+            "goals": goals_record(goals),
         }, indent=2))
     if any("error" in r for r in results.values()):
         sys.exit(1)
