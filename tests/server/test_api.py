@@ -6,23 +6,10 @@ import re
 import jsonschema
 import pytest
 import requests
-
-from workbench import models
 from workbench_server.app import api_routes
 
-
-@pytest.fixture
-def api(http_user):
-    server, name, token = http_user
-    session = requests.Session()
-    session.headers["Authorization"] = f"token {token}"
-    session.base = server.api
-    session.user = name
-    return session
-
-
-def call(api, method, path, **kw):
-    return api.request(method, api.base + path, timeout=30, **kw)
+from tests.server.conftest import call
+from workbench import models
 
 
 def make_run(api, name="r"):

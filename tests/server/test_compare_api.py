@@ -6,23 +6,10 @@ import re
 import pytest
 import requests
 
+from tests.server.conftest import call
 from workbench import models
 from workbench.store.engine import open_store
 from workbench.tenancy import Tenancy
-
-
-@pytest.fixture
-def api(http_user):
-    server, _name, token = http_user
-    session = requests.Session()
-    session.headers["Authorization"] = f"token {token}"
-    session.base = server.api
-    session.server = server
-    return session
-
-
-def call(api, method, path, **kw):
-    return api.request(method, api.base + path, timeout=60, **kw)
 
 
 def make_run(api, name, *, lr, losses):

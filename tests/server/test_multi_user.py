@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -398,7 +399,7 @@ def test_workbench_serve_multi_user(tmp_path):
         assert 'name="username"' in requests.get(url + "login", timeout=30).text
         assert requests.get(url + "api/contents", timeout=30).status_code == 403
         assert (tmp_path / "home" / "workspace").is_dir()
-        cmdline = open(f"/proc/{proc.pid}/cmdline", "rb").read().decode().split("\0")
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode().split("\0")
         assert "--MappingKernelManager.cull_idle_timeout=1800" in cmdline  # idle kernels get culled
     finally:
         proc.terminate()

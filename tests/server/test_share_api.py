@@ -12,22 +12,12 @@ import pytest
 import requests
 
 from tests.live_server import LiveServer
-from tests.server.test_api import call
+from tests.server.conftest import call
 from workbench.clock import now_ms
 from workbench.store.engine import open_store
 from workbench.store.tables import ShareLinkRow
 from workbench.tenancy import Tenancy
 from workbench.tenancy.sharing import ShareLinks, token_of
-
-
-@pytest.fixture
-def api(http_user):
-    """A fresh user of the shared server, calling with their API token."""
-    server, name, token = http_user
-    session = requests.Session()
-    session.headers["Authorization"] = f"token {token}"
-    session.base, session.user = server.api, name
-    return session
 
 
 def log_run(api, name: str, auc: float, experiment: str = "shared-exp") -> str:

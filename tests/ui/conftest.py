@@ -1,5 +1,7 @@
 import pytest
 
+from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -7,3 +9,19 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     if outcome.get_result().failed:
         item.failed = True
+
+
+@pytest.fixture
+def browser(request):
+    """Debian's Chromium and a list to put pages in: each gets a screenshot if the test fails."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pages = []
+        yield chromium, pages
+        if getattr(request.node, "failed", False):  # what each page showed when the test failed
+            for i, page in enumerate(pages):
+                page.screenshot(path=str(SHOTS / f"FAILED-{request.node.name}-{i}.png"))
+        chromium.close()

@@ -99,10 +99,10 @@ def test_a_notebook_run_appears_in_the_panel(lab, page):
 
 
 def test_filter_errors_show_in_the_panel(lab, page, db_url):
+    from workbench import models
     from workbench.store.engine import open_store
     from workbench.tenancy import Tenancy
     from workbench.tracking.service import Tracking
-    from workbench import models
 
     store = open_store(db_url)
     alice = Tenancy(store).ensure_user("alice")

@@ -10,7 +10,8 @@ import requests
 from playwright.sync_api import expect
 
 from tests.live_server import LiveServer
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, pytestmark as browser_marks
+from tests.ui.test_browser import SHOTS
+from tests.ui.test_browser import pytestmark as browser_marks
 from workbench import models
 from workbench.store.engine import open_store
 from workbench.tenancy import Tenancy
@@ -53,21 +54,6 @@ def lab(tmp_path, db_url):
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def browser(request):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pages = []
-        yield browser, pages
-        if getattr(request.node, "failed", False):  # what each page showed when the test failed
-            for i, page in enumerate(pages):
-                page.screenshot(path=str(SHOTS / f"FAILED-{request.node.name}-{i}.png"))
-        browser.close()
 
 
 def _new_page(browser, pages, **context_args):

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.live_server import LiveServer
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
+from tests.ui.test_browser import SHOTS
 from workbench.store.engine import open_store
 from workbench.tenancy import Tenancy
 
@@ -49,21 +49,6 @@ def team_lab(tmp_path, db_url, kernel_image):
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def browser(request):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pages = []
-        yield browser, pages
-        if getattr(request.node, "failed", False):
-            for i, page in enumerate(pages):
-                page.screenshot(path=str(SHOTS / f"FAILED-{request.node.name}-{i}.png"))
-        browser.close()
 
 
 def _log_in(browser, pages, server: LiveServer, name: str):
