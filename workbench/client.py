@@ -138,7 +138,6 @@ class EmbeddedTransport:
 
     # --- saved reports and share links (issue 5) ---
 
-    @property
     def _reports(self):
         from workbench.reports.service import Reports
 
@@ -157,19 +156,19 @@ class EmbeddedTransport:
         return self.settings.public_url
 
     def create_report(self, spec: models.ReportCreate) -> models.Report:
-        return self._reports.create(self.user, spec)
+        return self._reports().create(self.user, spec)
 
     def list_reports(self) -> list[models.ReportSummary]:
-        return self._reports.list(self.user)
+        return self._reports().list(self.user)
 
     def get_report(self, report_id: str) -> models.Report:
-        return self._reports.get(self.user, report_id)
+        return self._reports().get(self.user, report_id)
 
     def update_report(self, report_id: str, change: models.ReportUpdate) -> models.Report:
-        return self._reports.update(self.user, report_id, change)
+        return self._reports().update(self.user, report_id, change)
 
     def delete_report(self, report_id: str) -> None:
-        self._reports.delete(self.user, report_id)
+        self._reports().delete(self.user, report_id)
 
     def create_share(self, spec: models.ShareCreate) -> models.ShareLink:
         return self._shares().create(self.user, spec.report_id, expires_in=spec.expires_in,

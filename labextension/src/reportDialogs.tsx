@@ -34,38 +34,64 @@ class ReportDetailsBody extends ReactWidget {
   protected render(): JSX.Element {
     return (
       <div className="wb-Form">
-        <label className="wb-Form-field">
-          <span>Title</span>
-          <input
-            className="jp-mod-styled"
-            type="text"
-            required
-            maxLength={200}
-            defaultValue={this.initial.title}
-            data-testid="wb-report-title-input"
-            onChange={event => {
-              this._title = event.target.value;
-            }}
-          />
-        </label>
-        <label className="wb-Form-field">
-          <span>
-            Notes <span className="wb-Note">(Markdown)</span>
-          </span>
-          <textarea
-            className="jp-mod-styled"
-            rows={8}
-            defaultValue={this.initial.notes}
-            placeholder="What was tried, what won, what to do next…"
-            data-testid="wb-report-notes-input"
-            onChange={event => {
-              this._notes = event.target.value;
-            }}
-          />
-        </label>
+        <ReportFields
+          initialTitle={this.initial.title}
+          initialNotes={this.initial.notes}
+          required
+          notesPlaceholder="What was tried, what won, what to do next…"
+          onTitle={title => {
+            this._title = title;
+          }}
+          onNotes={notes => {
+            this._notes = notes;
+          }}
+        />
       </div>
     );
   }
+}
+
+/**
+ * A report's title and Markdown notes fields (the save dialog's and the in-place
+ * editor's), starting from the given values and reporting each change.
+ */
+export function ReportFields(props: {
+  initialTitle: string;
+  initialNotes: string;
+  onTitle: (title: string) => void;
+  onNotes: (notes: string) => void;
+  required?: boolean;
+  notesPlaceholder?: string;
+}): JSX.Element {
+  return (
+    <>
+      <label className="wb-Form-field">
+        <span>Title</span>
+        <input
+          className="jp-mod-styled"
+          type="text"
+          required={props.required}
+          maxLength={200}
+          defaultValue={props.initialTitle}
+          data-testid="wb-report-title-input"
+          onChange={event => props.onTitle(event.target.value)}
+        />
+      </label>
+      <label className="wb-Form-field">
+        <span>
+          Notes <span className="wb-Note">(Markdown)</span>
+        </span>
+        <textarea
+          className="jp-mod-styled"
+          rows={8}
+          defaultValue={props.initialNotes}
+          placeholder={props.notesPlaceholder}
+          data-testid="wb-report-notes-input"
+          onChange={event => props.onNotes(event.target.value)}
+        />
+      </label>
+    </>
+  );
 }
 
 /**

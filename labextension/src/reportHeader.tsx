@@ -7,7 +7,7 @@ import * as React from 'react';
 
 import { formatTime } from './format';
 import type { Report } from './models';
-import type { IReportDetails } from './reportDialogs';
+import { ReportFields, type IReportDetails } from './reportDialogs';
 
 function runCount(n: number): string {
   return `${n.toLocaleString()} run${n === 1 ? '' : 's'}`;
@@ -44,29 +44,12 @@ export function ReportHeader(props: {
           props.onSave({ title: title.trim() || report.title, notes });
         }}
       >
-        <label className="wb-Form-field">
-          <span>Title</span>
-          <input
-            className="jp-mod-styled"
-            type="text"
-            maxLength={200}
-            value={title}
-            data-testid="wb-report-title-input"
-            onChange={event => setTitle(event.target.value)}
-          />
-        </label>
-        <label className="wb-Form-field">
-          <span>
-            Notes <span className="wb-Note">(Markdown)</span>
-          </span>
-          <textarea
-            className="jp-mod-styled"
-            rows={8}
-            value={notes}
-            data-testid="wb-report-notes-input"
-            onChange={event => setNotes(event.target.value)}
-          />
-        </label>
+        <ReportFields
+          initialTitle={report.title}
+          initialNotes={report.notes ?? ''}
+          onTitle={setTitle}
+          onNotes={setNotes}
+        />
         <div className="wb-Form-buttons">
           <button
             type="button"

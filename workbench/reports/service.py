@@ -113,7 +113,8 @@ class Reports:
 
     def html(self, owner: Principal, report: models.Report, *, bokeh_js: str = "server",
              static_prefix: str = "/workbench/static/bokeh/", footer: str = "") -> str:
-        """The report as a standalone page, drawn from what ``owner`` can read now.
+        """The report (as :meth:`get` returns it: only runs ``owner`` can read now) as a
+        standalone page.
 
         ``bokeh_js="inline"`` makes a file that works offline (exports); ``"server"`` loads
         BokehJS from ``static_prefix`` on the Workbench server (shared links).
@@ -124,10 +125,9 @@ class Reports:
         from workbench.reports.compare import build_comparison
         from workbench.reports.render import report_html
 
-        runs = self.tracking.readable_run_ids(owner, report.run_ids)
-        if not runs:
+        if not report.run_ids:
             raise NotFound("None of this report's runs is there any more.")
-        comparison = build_comparison(self.tracking, owner, runs)
+        comparison = build_comparison(self.tracking, owner, report.run_ids)
         return report_html(comparison, title=report.title, notes_markdown=report.notes, bokeh_js=bokeh_js,
                            static_prefix=static_prefix, footer=footer)
 
